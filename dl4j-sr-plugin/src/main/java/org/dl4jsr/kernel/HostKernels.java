@@ -1,0 +1,226 @@
+package org.dl4jsr.kernel;
+
+import org.dl4jsr.Rounding;
+import org.dl4jsr.rounding.CounterRng;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * {@link Kernels} as multi-threaded Java loops over the arrays' host buffers: no JNI call per element and no
+ * allocation per call once the arrays involved have been seen (their buffer views are cached by identity).
+ * One pass runs at a time per instance; the operands of the running pass live in fields read by the loop bodies.
+ */
+public final class HostKernels implements Kernels {
+    private final ParallelRunner runner;
+    private final HostArrayCache cache = new HostArrayCache();
+
+    // Operands of the pass in progress (written before the runner starts, read by its threads).
+    private HostArray a;
+    private HostArray b;
+    private long aOffset;
+    private long bOffset;
+    private Rounding rounding;
+    private long weightKey;
+    private long momentKey;
+    private long rngIndex;
+    private AdamWStep adam;
+    private HostArray grad;
+    private HostArray params;
+    private HostArray state;
+    private volatile boolean finite;
+
+    private final ParallelRunner.Body roundBody = this::roundChunk;
+    private final ParallelRunner.Body updateBody = this::updateChunk;
+    private final ParallelRunner.Body adamBody = this::adamChunk;
+    private final ParallelRunner.Body finiteBody = this::finiteChunk;
+
+    public HostKernels(ParallelRunner runner) {
+        this.runner = runner;
+    }
+
+    @Override
+    public String name() {
+        return "host(" + runner.threads() + " threads)";
+    }
+
+    @Override
+    public synchronized void round(INDArray src, long srcOffset, INDArray dst, long dstOffset, long n,
+                                   Rounding rounding, long key, long rngIndex) {
+        this.a = operand(src, srcOffset, n);
+        this.b = operand(dst, dstOffset, n);
+        requireGridFor(b, rounding);
+        this.aOffset = srcOffset;
+        this.bOffset = dstOffset;
+        this.rounding = rounding;
+        this.weightKey = CounterRng.drawKey(key, CounterRng.WEIGHT);
+        this.rngIndex = rngIndex;
+        runner.run(n, roundBody);
+    }
+
+    private void roundChunk(long from, long to, Tile t) {
+        for (long i = from; i < to; i += Tile.SIZE) {
+            int n = (int) Math.min(Tile.SIZE, to - i);
+            a.loadBits(aOffset + i, t.xBits, n, t);
+            if (rounding == Rounding.STOCHASTIC) {
+                TileOps.draw(t.weightDraw, n, weightKey, rngIndex + i);
+            }
+            TileOps.round(t.xBits, n, rounding, t.weightDraw, 0);
+            b.storeBits(bOffset + i, t.xBits, n, t);
+        }
+    }
+
+    @Override
+    public synchronized void applyUpdate(INDArray x, long xOffset, INDArray u, long uOffset, long n,
+                                         Rounding rounding, long key, long rngIndex) {
+        this.a = operand(x, xOffset, n);
+        this.b = operand(u, uOffset, n);
+        requireGridFor(a, rounding);
+        this.aOffset = xOffset;
+        this.bOffset = uOffset;
+        this.rounding = rounding;
+        this.weightKey = CounterRng.drawKey(key, CounterRng.WEIGHT);
+        this.rngIndex = rngIndex;
+        runner.run(n, updateBody);
+    }
+
+    private void updateChunk(long from, long to, Tile t) {
+        for (long i = from; i < to; i += Tile.SIZE) {
+            int n = (int) Math.min(Tile.SIZE, to - i);
+            a.load(aOffset + i, t.x, n, t);
+            b.load(bOffset + i, t.u, n, t);
+            TileOps.subtract(t.x, t.u, n);
+            t.toBits(t.x, t.xBits, n);
+            if (rounding == Rounding.STOCHASTIC) {
+                TileOps.draw(t.weightDraw, n, weightKey, rngIndex + i);
+            }
+            TileOps.round(t.xBits, n, rounding, t.weightDraw, 0);
+            a.storeBits(aOffset + i, t.xBits, n, t);
+        }
+    }
+
+    @Override
+    public synchronized void adamW(AdamWStep s) {
+        this.grad = operand(s.grad, s.gradOffset, s.length);
+        this.params = operand(s.params, s.paramsOffset, s.length);
+        this.state = operand(s.state, s.mOffset, s.length);
+        if (s.packedMoments && state.isBf16()) {
+            throw new IllegalArgumentException("Packed moments need a FLOAT state array");
+        }
+        if (!s.packedMoments) {
+            operand(s.state, s.vOffset, s.length);
+        }
+        if (s.hasMaster()) {
+            if (state.isBf16()) {
+                throw new IllegalArgumentException("FP32 master weights need a FLOAT state array");
+            }
+            operand(s.state, s.masterOffset, s.length);
+        }
+        requireGridFor(state, s.stateRounding);
+        if (s.applyToWeights) {
+            requireGridFor(params, s.weightRounding);
+        } else if (grad.isBf16()) {
+            throw new IllegalArgumentException("An FP32 update cannot be written into a BFLOAT16 gradient array");
+        }
+        this.weightKey = CounterRng.drawKey(s.key, CounterRng.WEIGHT);
+        this.momentKey = CounterRng.drawKey(s.key, CounterRng.MOMENTS);
+        this.adam = s;
+        try {
+            runner.run(s.length, adamBody);
+        } finally {
+            this.adam = null;
+        }
+    }
+
+    private void adamChunk(long from, long to, Tile t) {
+        final AdamWStep s = adam;
+        final boolean readX = s.readsWeights();
+        for (long i = from; i < to; i += Tile.SIZE) {
+            int n = (int) Math.min(Tile.SIZE, to - i);
+            long index = s.rngIndex + i;
+            grad.load(s.gradOffset + i, t.g, n, t);
+            if (s.packedMoments) {
+                state.loadBits(s.mOffset + i, t.xBits, n, t);
+                TileOps.unpack(t.xBits, t.mBits, t.vBits, n);
+                t.toFloats(t.mBits, t.m, n);
+                t.toFloats(t.vBits, t.v, n);
+            } else {
+                state.load(s.mOffset + i, t.m, n, t);
+                state.load(s.vOffset + i, t.v, n, t);
+            }
+            if (readX) {
+                if (s.hasMaster()) {
+                    state.load(s.masterOffset + i, t.x, n, t);
+                } else {
+                    params.load(s.paramsOffset + i, t.x, n, t);
+                }
+            }
+            TileOps.adamW(s, t.g, t.m, t.v, t.x, t.u, n);
+
+            // Moments: round (two 16-bit lanes of one draw) and store.
+            t.toBits(t.m, t.mBits, n);
+            t.toBits(t.v, t.vBits, n);
+            if (s.stateRounding == Rounding.STOCHASTIC) {
+                TileOps.draw(t.momentDraw, n, momentKey, index);
+            }
+            TileOps.round(t.mBits, n, s.stateRounding, t.momentDraw, 0);
+            TileOps.round(t.vBits, n, s.stateRounding, t.momentDraw, 16);
+            if (s.packedMoments) {
+                TileOps.pack(t.mBits, t.vBits, t.xBits, n);
+                state.storeBits(s.mOffset + i, t.xBits, n, t);
+            } else {
+                state.storeBits(s.mOffset + i, t.mBits, n, t);
+                state.storeBits(s.vOffset + i, t.vBits, n, t);
+            }
+
+            if (!s.applyToWeights) {
+                grad.storeFloats(s.gradOffset + i, t.u, n);
+                continue;
+            }
+            // Weights: x - u in FP32, rounded once.
+            TileOps.subtract(t.x, t.u, n);
+            if (s.hasMaster()) {
+                state.storeFloats(s.masterOffset + i, t.x, n);
+            }
+            t.toBits(t.x, t.xBits, n);
+            if (s.weightRounding == Rounding.STOCHASTIC) {
+                TileOps.draw(t.weightDraw, n, weightKey, index);
+            }
+            TileOps.round(t.xBits, n, s.weightRounding, t.weightDraw, 0);
+            params.storeBits(s.paramsOffset + i, t.xBits, n, t);
+        }
+    }
+
+    @Override
+    public synchronized boolean allFinite(INDArray array, long offset, long n) {
+        this.a = operand(array, offset, n);
+        this.aOffset = offset;
+        this.finite = true;
+        runner.run(n, finiteBody);
+        return finite;
+    }
+
+    private void finiteChunk(long from, long to, Tile t) {
+        for (long i = from; i < to && finite; i += Tile.SIZE) {
+            int n = (int) Math.min(Tile.SIZE, to - i);
+            a.loadBits(aOffset + i, t.xBits, n, t);
+            if (!TileOps.allFinite(t.xBits, n)) {
+                finite = false;
+            }
+        }
+    }
+
+    private HostArray operand(INDArray array, long offset, long n) {
+        HostArray h = cache.get(array);
+        if (offset < 0 || n < 0 || offset + n > h.length()) {
+            throw new IndexOutOfBoundsException("Run [" + offset + ", " + (offset + n) + ") is outside an array of length "
+                    + h.length());
+        }
+        return h;
+    }
+
+    private static void requireGridFor(HostArray destination, Rounding rounding) {
+        if (destination.isBf16() && rounding == Rounding.NONE) {
+            throw new IllegalArgumentException("Values stored in a BFLOAT16 array must be rounded (STOCHASTIC or NEAREST),"
+                    + " not NONE");
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package org.dl4jsr.kernel;
+
+import org.dl4jsr.Rounding;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The element-wise passes of BF16 training. Operands are contiguous runs of {@code n} elements at an offset of an
+ * array (FLOAT or BFLOAT16). Random bits for the run's element {@code i} are
+ * {@code CounterRng.bits(key, rngIndex + i)}, so results never depend on how the work is split.
+ *
+ * <p>Two implementations exist: {@link HostKernels} (Java loops over the native buffers of a CPU backend, fast) and
+ * {@link PortableKernels} (ND4J ops only, for device backends). Both give the same properties; see their tests.
+ */
+public interface Kernels {
+
+    /** {@code dst = round(src)}; src and dst may be the same run. */
+    void round(INDArray src, long srcOffset, INDArray dst, long dstOffset, long n,
+               Rounding rounding, long key, long rngIndex);
+
+    /** {@code x = round(x - u)} with FP32 arithmetic. */
+    void applyUpdate(INDArray x, long xOffset, INDArray u, long uOffset, long n,
+                     Rounding rounding, long key, long rngIndex);
+
+    /** One fused AdamW pass. */
+    void adamW(AdamWStep step);
+
+    /** True when no element of the run is NaN or infinite. */
+    boolean allFinite(INDArray a, long offset, long n);
+
+    /** A short name for logs and benchmark output. */
+    String name();
+}
