@@ -1,0 +1,306 @@
+package org.dl4jsr;
+
+import java.util.Map;
+import java.util.Objects;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.schedule.ISchedule;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
+
+/**
+ * AdamW for BF16 training (Ozkara et al., AISTATS 2025): weights and moments stored in BF16, all arithmetic in FP32,
+ * and each new weight rounded once, stochastically, onto the BF16 grid:
+ * {@code x = SR(x - (alpha_t * m / (sqrt(v) + eps) + lr_t * weightDecay * x))}.
+ *
+ * <p>Use it where you would use DL4J's {@link Adam} ({@code .updater(AdamWSR.builder().learningRate(1e-3).build())})
+ * and call {@link Bf16Training#attach} on the network. Defaults equal {@link Adam}'s where they overlap, including the
+ * epsilon convention of DL4J's {@code adam_updater} ({@code alpha_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)}, epsilon
+ * added to {@code sqrt(v)}), so swapping the updater line changes nothing but precision.
+ *
+ * <p>The paper's baselines run through the same code:
+ * <ul>
+ * <li>{@code weightRounding(STOCHASTIC)} (default): BF16 + SR.</li>
+ * <li>{@code weightRounding(NEAREST)}: "vanilla BF16" (updates smaller than half a BF16 step are lost).</li>
+ * <li>{@code masterWeights(true)}: mixed precision; an FP32 master copy lives in the updater state and the network
+ * holds its nearest BF16 copy ({@code weightRounding} then says how the copy is rounded).</li>
+ * <li>{@code weightRounding(NONE)} with {@code stateRounding(NONE)}: plain FP32 AdamW (weights leave the grid).</li>
+ * </ul>
+ * The moments are stored on the BF16 grid with {@code stateRounding} (STOCHASTIC by default; NEAREST; NONE keeps FP32).
+ * {@code compactState(true)} packs m and v as the two BF16 halves of one 32-bit slot: updater state of n instead of
+ * 2n values on a FLOAT network.
+ */
+public final class AdamWSR implements StochasticRoundingConfig {
+    public static final double DEFAULT_LEARNING_RATE = Adam.DEFAULT_ADAM_LEARNING_RATE;
+    public static final double DEFAULT_BETA1 = Adam.DEFAULT_ADAM_BETA1_MEAN_DECAY;
+    public static final double DEFAULT_BETA2 = Adam.DEFAULT_ADAM_BETA2_VAR_DECAY;
+    public static final double DEFAULT_EPSILON = Adam.DEFAULT_ADAM_EPSILON;
+
+    @JsonProperty private double learningRate = DEFAULT_LEARNING_RATE;
+    @JsonProperty private ISchedule learningRateSchedule;
+    @JsonProperty private double beta1 = DEFAULT_BETA1;
+    @JsonProperty private double beta2 = DEFAULT_BETA2;
+    @JsonProperty private double epsilon = DEFAULT_EPSILON;
+    @JsonProperty private double weightDecay;
+    @JsonProperty private long seed = DEFAULT_SEED;
+    @JsonProperty private Rounding weightRounding = Rounding.STOCHASTIC;
+    @JsonProperty private Rounding stateRounding = Rounding.STOCHASTIC;
+    @JsonProperty private boolean masterWeights;
+    @JsonProperty private boolean compactState;
+
+    /** Defaults (DL4J Adam's hyper-parameters, no weight decay, SR weights and state). */
+    public AdamWSR() {
+    }
+
+    public AdamWSR(double learningRate) {
+        this.learningRate = learningRate;
+        validate();
+    }
+
+    public AdamWSR(ISchedule learningRateSchedule) {
+        this.learningRate = Double.NaN;
+        this.learningRateSchedule = learningRateSchedule;
+        validate();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder pre-filled with this configuration. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.config = clone();
+        return b;
+    }
+
+    public double getLearningRate() {
+        return learningRate;
+    }
+
+    public ISchedule getLearningRateSchedule() {
+        return learningRateSchedule;
+    }
+
+    public double getBeta1() {
+        return beta1;
+    }
+
+    public double getBeta2() {
+        return beta2;
+    }
+
+    public double getEpsilon() {
+        return epsilon;
+    }
+
+    public double getWeightDecay() {
+        return weightDecay;
+    }
+
+    @Override
+    public long getSeed() {
+        return seed;
+    }
+
+    @Override
+    public Rounding getWeightRounding() {
+        return weightRounding;
+    }
+
+    public Rounding getStateRounding() {
+        return stateRounding;
+    }
+
+    public boolean isMasterWeights() {
+        return masterWeights;
+    }
+
+    public boolean isCompactState() {
+        return compactState;
+    }
+
+    /** Values of updater state per parameter: 2 (m, v), 1 when compact, +1 for an FP32 master copy. */
+    long stateValuesPerParameter() {
+        return (compactState ? 1 : 2) + (masterWeights ? 1 : 0);
+    }
+
+    @Override
+    public long stateSize(long numParams) {
+        return stateValuesPerParameter() * numParams;
+    }
+
+    @Override
+    public GradientUpdater instantiate(INDArray viewArray, boolean initializeViewArray) {
+        validate();
+        return new AdamWSRUpdater(this, viewArray, initializeViewArray);
+    }
+
+    @Override
+    public GradientUpdater instantiate(Map<String, INDArray> updaterState, boolean initializeStateArrays) {
+        throw new UnsupportedOperationException("AdamWSR trains MultiLayerNetwork and ComputationGraph models through"
+                + " Bf16Training.attach(net); SameDiff training with a state map is not supported");
+    }
+
+    @Override
+    public double getLearningRate(int iteration, int epoch) {
+        return learningRateSchedule != null ? learningRateSchedule.valueAt(iteration, epoch) : learningRate;
+    }
+
+    @Override
+    public boolean hasLearningRate() {
+        return true;
+    }
+
+    @Override
+    public void setLrAndSchedule(double lr, ISchedule lrSchedule) {
+        this.learningRate = lr;
+        this.learningRateSchedule = lrSchedule;
+    }
+
+    /** Checks every hyper-parameter; throws IllegalArgumentException naming the bad one and what is allowed. */
+    public void validate() {
+        if (learningRateSchedule == null && !(learningRate >= 0 && Double.isFinite(learningRate))) {
+            throw new IllegalArgumentException("AdamWSR: learningRate must be finite and >= 0 (or set a"
+                    + " learningRateSchedule), got " + learningRate);
+        }
+        if (!(beta1 >= 0 && beta1 < 1)) {
+            throw new IllegalArgumentException("AdamWSR: beta1 must be in [0, 1), got " + beta1);
+        }
+        if (!(beta2 >= 0 && beta2 < 1)) {
+            throw new IllegalArgumentException("AdamWSR: beta2 must be in [0, 1), got " + beta2);
+        }
+        if (!(epsilon > 0 && Double.isFinite(epsilon))) {
+            throw new IllegalArgumentException("AdamWSR: epsilon must be finite and > 0, got " + epsilon);
+        }
+        if (!(weightDecay >= 0 && Double.isFinite(weightDecay))) {
+            throw new IllegalArgumentException("AdamWSR: weightDecay must be finite and >= 0, got " + weightDecay);
+        }
+        if (weightRounding == null || stateRounding == null) {
+            throw new IllegalArgumentException("AdamWSR: weightRounding and stateRounding must not be null");
+        }
+        if (compactState && stateRounding == Rounding.NONE) {
+            throw new IllegalArgumentException("AdamWSR: compactState stores m and v as BF16 halves of one 32-bit slot,"
+                    + " so stateRounding must be STOCHASTIC or NEAREST, not NONE");
+        }
+    }
+
+    @Override
+    public AdamWSR clone() {
+        AdamWSR c = new AdamWSR();
+        c.learningRate = learningRate;
+        c.learningRateSchedule = learningRateSchedule == null ? null : learningRateSchedule.clone();
+        c.beta1 = beta1;
+        c.beta2 = beta2;
+        c.epsilon = epsilon;
+        c.weightDecay = weightDecay;
+        c.seed = seed;
+        c.weightRounding = weightRounding;
+        c.stateRounding = stateRounding;
+        c.masterWeights = masterWeights;
+        c.compactState = compactState;
+        return c;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof AdamWSR)) {
+            return false;
+        }
+        AdamWSR a = (AdamWSR) o;
+        return Double.compare(learningRate, a.learningRate) == 0 && Double.compare(beta1, a.beta1) == 0
+                && Double.compare(beta2, a.beta2) == 0 && Double.compare(epsilon, a.epsilon) == 0
+                && Double.compare(weightDecay, a.weightDecay) == 0 && seed == a.seed
+                && masterWeights == a.masterWeights && compactState == a.compactState
+                && weightRounding == a.weightRounding && stateRounding == a.stateRounding
+                && Objects.equals(learningRateSchedule, a.learningRateSchedule);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(learningRate, learningRateSchedule, beta1, beta2, epsilon, weightDecay, seed,
+                weightRounding, stateRounding, masterWeights, compactState);
+    }
+
+    @Override
+    public String toString() {
+        return "AdamWSR(lr=" + (learningRateSchedule != null ? learningRateSchedule : learningRate) + ", beta1=" + beta1
+                + ", beta2=" + beta2 + ", epsilon=" + epsilon + ", weightDecay=" + weightDecay + ", seed=" + seed
+                + ", weights=" + weightRounding + (masterWeights ? "+FP32 master" : "") + ", state=" + stateRounding
+                + (compactState ? " compact" : "") + ")";
+    }
+
+    /** Builder in the style of DL4J's updaters; {@link #build()} validates. */
+    public static final class Builder {
+        private AdamWSR config = new AdamWSR();
+
+        public Builder learningRate(double learningRate) {
+            config.learningRate = learningRate;
+            return this;
+        }
+
+        public Builder learningRateSchedule(ISchedule schedule) {
+            config.learningRateSchedule = schedule;
+            return this;
+        }
+
+        public Builder beta1(double beta1) {
+            config.beta1 = beta1;
+            return this;
+        }
+
+        public Builder beta2(double beta2) {
+            config.beta2 = beta2;
+            return this;
+        }
+
+        public Builder epsilon(double epsilon) {
+            config.epsilon = epsilon;
+            return this;
+        }
+
+        /** Decoupled weight decay (AdamW): the update gains {@code lr_t * weightDecay * x}, rounded with it once. */
+        public Builder weightDecay(double weightDecay) {
+            config.weightDecay = weightDecay;
+            return this;
+        }
+
+        /** Seed of the stochastic rounding bits (with the iteration and the parameter index). */
+        public Builder seed(long seed) {
+            config.seed = seed;
+            return this;
+        }
+
+        public Builder weightRounding(Rounding rounding) {
+            config.weightRounding = rounding;
+            return this;
+        }
+
+        public Builder stateRounding(Rounding rounding) {
+            config.stateRounding = rounding;
+            return this;
+        }
+
+        /** Keep an FP32 master copy of the weights in the updater state (the mixed-precision baseline). */
+        public Builder masterWeights(boolean masterWeights) {
+            config.masterWeights = masterWeights;
+            return this;
+        }
+
+        /** Store m and v as the two BF16 halves of one 32-bit slot (FLOAT networks; stock averaging refused). */
+        public Builder compactState(boolean compactState) {
+            config.compactState = compactState;
+            return this;
+        }
+
+        public AdamWSR build() {
+            AdamWSR built = config.clone();
+            built.validate();
+            return built;
+        }
+    }
+}

@@ -1,0 +1,174 @@
+package org.dl4jsr;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.dl4jsr.kernel.AdamWStep;
+import org.dl4jsr.rounding.CounterRng;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * The GradientUpdater of {@link AdamWSR}. Its state view holds, per block of n parameters: m [0, n) and v [n, 2n)
+ * (or m and v packed into [0, n) when compact), then the FP32 master weights if enabled.
+ *
+ * <p>Normally the whole step runs as one fused pass here (gradient, moments and weights read once, new weights
+ * written once, rounded once); the step function then skips the block. When DL4J must see the update itself (a
+ * POST_UPDATER regularisation on the block, or gradient sharing), the update is written over the gradient instead
+ * and the step function applies it with the same rounding and the same random bits.
+ */
+final class AdamWSRUpdater extends SrGradientUpdater<AdamWSR> {
+    public static final String STATE_M = "M";
+    public static final String STATE_V = "V";
+    public static final String STATE_MV_PACKED = "MV";
+    public static final String STATE_MASTER = "W";
+
+    private final AdamWSR config;
+    private final AdamWStep step = new AdamWStep();
+    private INDArray state;
+    private long n;
+    /** The attachment pass whose weights this updater already wrote (fused), or -1. */
+    private long fusedPass = -1;
+
+    AdamWSRUpdater(AdamWSR config, INDArray viewArray, boolean initialize) {
+        this.config = config;
+        setStateViewArray(viewArray, null, 'c', initialize);
+    }
+
+    @Override
+    public AdamWSR getConfig() {
+        return config;
+    }
+
+    @Override
+    public void setStateViewArray(INDArray viewArray, long[] gradientShape, char gradientOrder, boolean initialize) {
+        if (viewArray == null) {
+            throw new IllegalArgumentException("AdamWSR needs an updater state array");
+        }
+        DataType type = viewArray.dataType();
+        if (type == DataType.BFLOAT16 && (config.isCompactState() || config.isMasterWeights()
+                || config.getStateRounding() == Rounding.NONE)) {
+            throw new IllegalArgumentException("AdamWSR " + config + " needs FP32 slots in its updater state, but this"
+                    + " network is BFLOAT16 (DL4J stores updater state in the network's data type). Compact state, FP32"
+                    + " master weights and FP32 state (stateRounding NONE) are for FLOAT networks, the CPU default; a"
+                    + " BFLOAT16 network already stores m and v in BF16.");
+        }
+        if (type != DataType.FLOAT && type != DataType.BFLOAT16) {
+            throw new IllegalArgumentException("AdamWSR needs a FLOAT or BFLOAT16 network, got updater state of type "
+                    + type);
+        }
+        this.state = viewArray.reshape(viewArray.length());
+        this.n = state.length() / config.stateValuesPerParameter();
+        if (initialize) {
+            state.assign(0);
+            if (config.isMasterWeights()) {
+                master().assign(Float.NaN); // "not initialised": attach copies the network's weights in
+            }
+        }
+    }
+
+    private long masterOffset() {
+        return config.isCompactState() ? n : 2 * n;
+    }
+
+    private INDArray master() {
+        return state.get(NDArrayIndex.interval(masterOffset(), masterOffset() + n));
+    }
+
+    @Override
+    public Map<String, INDArray> getState() {
+        Map<String, INDArray> map = new LinkedHashMap<>();
+        if (config.isCompactState()) {
+            map.put(STATE_MV_PACKED, state.get(NDArrayIndex.interval(0, n)));
+        } else {
+            map.put(STATE_M, state.get(NDArrayIndex.interval(0, n)));
+            map.put(STATE_V, state.get(NDArrayIndex.interval(n, 2 * n)));
+        }
+        if (config.isMasterWeights()) {
+            map.put(STATE_MASTER, master());
+        }
+        return map;
+    }
+
+    @Override
+    public void setState(Map<String, INDArray> stateMap, boolean initialize) {
+        throw new UnsupportedOperationException("AdamWSR keeps its state in the network's updater state view array");
+    }
+
+    @Override
+    void validateFor(DataType dataType, String blockName) {
+        if (dataType == DataType.BFLOAT16 && state.dataType() != DataType.BFLOAT16) {
+            throw new IllegalStateException("Updater state of block " + blockName + " is " + state.dataType()
+                    + " on a BFLOAT16 network");
+        }
+    }
+
+    @Override
+    void prepareWeights(Rounding initialRounding, long key) {
+        if (!config.isMasterWeights()) {
+            super.prepareWeights(initialRounding, key);
+            return;
+        }
+        BlockBinding b = binding();
+        if (Float.isNaN(state.getFloat(masterOffset()))) {
+            b.kernels().round(b.params(), b.start(), state, masterOffset(), n, Rounding.NONE, key, b.start());
+        }
+        b.kernels().round(state, masterOffset(), b.params(), b.start(), n, config.getWeightRounding(), key, b.start());
+    }
+
+    @Override
+    void computeUpdate(BlockBinding b, INDArray gradient, int iteration, int epoch) {
+        if (n != b.length()) {
+            throw new IllegalStateException("AdamWSR state holds " + n + " parameters, its block has " + b.length());
+        }
+        double lr = config.getLearningRate(iteration, epoch);
+        double t = iteration + 1.0;
+        double alpha = lr * Math.sqrt(1 - Math.pow(config.getBeta2(), t)) / (1 - Math.pow(config.getBeta1(), t));
+        AdamWStep s = step;
+        if (b.attachment().isFlatGradientView(gradient, b.start())) {
+            s.grad = b.gradients();
+            s.gradOffset = b.start();
+        } else {
+            s.grad = gradient;
+            s.gradOffset = 0;
+        }
+        s.params = b.params();
+        s.paramsOffset = b.start();
+        s.state = state;
+        s.mOffset = 0;
+        s.vOffset = n;
+        s.packedMoments = config.isCompactState();
+        s.masterOffset = config.isMasterWeights() ? masterOffset() : -1;
+        s.length = n;
+        s.beta1 = (float) config.getBeta1();
+        s.beta2 = (float) config.getBeta2();
+        s.oneMinusBeta1 = (float) (1 - config.getBeta1());
+        s.oneMinusBeta2 = (float) (1 - config.getBeta2());
+        s.alpha = (float) alpha;
+        s.epsilon = (float) config.getEpsilon();
+        s.lrWeightDecay = (float) (lr * config.getWeightDecay());
+        s.weightRounding = config.getWeightRounding();
+        s.stateRounding = config.getStateRounding();
+        s.applyToWeights = b.attachment().canFuse(b);
+        s.key = CounterRng.key(config.getSeed(), iteration, 0);
+        s.rngIndex = b.start();
+        b.kernels().adamW(s);
+        s.grad = null;
+        fusedPass = s.applyToWeights ? b.attachment().pass() : -1;
+    }
+
+    @Override
+    void applyToWeights(INDArray params, INDArray update, int iteration, int applyIndex, boolean firstStepOfPass) {
+        BlockBinding b = binding();
+        if (firstStepOfPass && fusedPass == b.attachment().pass()) {
+            return; // already applied by the fused pass
+        }
+        if (!config.isMasterWeights()) {
+            super.applyToWeights(params, update, iteration, applyIndex, firstStepOfPass);
+            return;
+        }
+        long key = CounterRng.key(config.getSeed(), iteration, applyIndex);
+        b.kernels().applyUpdate(state, masterOffset(), update, b.start(), n, Rounding.NONE, key, b.start());
+        b.kernels().round(state, masterOffset(), params, b.start(), n, config.getWeightRounding(), key, b.start());
+    }
+}

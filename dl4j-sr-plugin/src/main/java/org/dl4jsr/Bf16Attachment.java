@@ -1,0 +1,346 @@
+package org.dl4jsr;
+
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.api.OptimizationAlgorithm;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
+import org.deeplearning4j.nn.updater.UpdaterBlock;
+import org.deeplearning4j.optimize.api.ConvexOptimizer;
+import org.deeplearning4j.optimize.solvers.BaseOptimizer;
+import org.deeplearning4j.optimize.solvers.StochasticGradientDescent;
+import org.dl4jsr.kernel.HostKernels;
+import org.dl4jsr.kernel.Kernels;
+import org.dl4jsr.kernel.ParallelRunner;
+import org.dl4jsr.kernel.PortableKernels;
+import org.dl4jsr.rounding.CounterRng;
+import org.nd4j.linalg.api.buffer.DataBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.learning.NoOpUpdater;
+import org.nd4j.linalg.learning.regularization.Regularization;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A network attached for BF16 training: its updater blocks bound to the plugin and its optimizer's step function
+ * replaced, so that every parameter update of every DL4J updater is applied as {@code x = round(x - update)}.
+ *
+ * <p>Each training step is one "pass": DL4J runs the updater over the blocks in order, then calls the step function.
+ * The first bound block starts the pass (the whole gradient is checked for NaN/Inf there, before anything changes);
+ * the step function finishes it. Returned by {@link Bf16Training#attach}.
+ */
+public final class Bf16Attachment {
+    private static final Logger log = LoggerFactory.getLogger(Bf16Attachment.class);
+    /** Stream of the rounding bits used when weights are first put onto the grid. */
+    private static final long ATTACH_STREAM = -1;
+    private static final Field STEP_FUNCTION = stepFunctionField();
+
+    private final NetworkAccess net;
+    private final Bf16Options options;
+    private final Kernels kernels;
+    private final SrStepFunction stepFunction = new SrStepFunction(this);
+    private final List<Block> blocks = new ArrayList<>();
+
+    // State of the current pass.
+    private long pass;
+    private boolean passSkipped;
+    private boolean passStepped = true;
+    private boolean passFusable;
+    private int stepIteration = Integer.MIN_VALUE;
+    private int applyIndex;
+    private long skippedSteps;
+
+    /** One updater block: parameters [start, end) and the plugin's updater for them (null for NoOp blocks). */
+    private static final class Block {
+        final long start;
+        final long end;
+        final SrGradientUpdater<?> updater;
+
+        Block(long start, long end, SrGradientUpdater<?> updater) {
+            this.start = start;
+            this.end = end;
+            this.updater = updater;
+        }
+    }
+
+    private Bf16Attachment(NetworkAccess net, Bf16Options options, Kernels kernels) {
+        this.net = net;
+        this.options = options;
+        this.kernels = kernels;
+    }
+
+    static Bf16Attachment attach(NetworkAccess net, Bf16Options options) {
+        net.initialise();
+        DataType type = net.dataType();
+        if (type != DataType.FLOAT && type != DataType.BFLOAT16) {
+            throw new IllegalArgumentException("BF16 training needs a FLOAT network (the CPU default: weights kept on the"
+                    + " BF16 grid, FP32 compute) or a BFLOAT16 network (conf.setDataType(DataType.BFLOAT16) before init()),"
+                    + " but this network is " + type + ". Build it with .dataType(DataType.FLOAT) or convert it with"
+                    + " net.convertDataType(DataType.FLOAT) first.");
+        }
+        if (net.optimizationAlgorithm() != OptimizationAlgorithm.STOCHASTIC_GRADIENT_DESCENT) {
+            throw new IllegalArgumentException("BF16 training supports OptimizationAlgorithm.STOCHASTIC_GRADIENT_DESCENT"
+                    + " (the default), not " + net.optimizationAlgorithm());
+        }
+        List<Layer> layers = layerConfigs(net);
+        for (Layer layer : layers) {
+            if (layer.getConstraints() != null && !layer.getConstraints().isEmpty()) {
+                throw new IllegalArgumentException("Layer '" + layer.getLayerName() + "' has constraints "
+                        + layer.getConstraints() + ": they rescale weights after each update and would move them off the"
+                        + " BF16 grid. Remove the constraints to train in BF16.");
+            }
+        }
+        boolean rewritten = false;
+        for (Layer layer : layers) {
+            rewritten |= UpdaterWrapping.wrap(layer,
+                    u -> new Bf16Updater(u, options.getWeightRounding(), options.getSeed()));
+        }
+        if (rewritten) {
+            rebuildUpdater(net);
+        }
+
+        Bf16Attachment a = new Bf16Attachment(net, options, chooseKernels(options));
+        a.bindBlocks(net.updater(), type);
+        long key = CounterRng.key(options.getSeed(), net.iterationCount(), ATTACH_STREAM);
+        for (Block b : a.blocks) {
+            if (b.updater != null) {
+                b.updater.prepareWeights(options.getInitialRounding(), key);
+            }
+        }
+        a.install();
+        log.info("BF16 training attached: {} updater blocks, kernels {}, {}", a.blocks.size(), a.kernels.name(), options);
+        return a;
+    }
+
+    /** Layer configurations reachable from the serialised configuration and from the live layers (deduplicated). */
+    private static List<Layer> layerConfigs(NetworkAccess net) {
+        Set<Layer> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        List<Layer> out = new ArrayList<>();
+        for (Layer l : net.layerConfigs()) {
+            if (seen.add(l)) {
+                out.add(l);
+            }
+        }
+        return out;
+    }
+
+    /** Rebuilds DL4J's updater from the (rewritten) configuration, keeping the current updater state. */
+    private static void rebuildUpdater(NetworkAccess net) {
+        INDArray previousState = net.updater().getStateViewArray();
+        BaseMultiLayerUpdater fresh = net.newUpdater();
+        if (previousState != null) {
+            fresh.setStateViewArray(previousState);
+        }
+        net.setUpdater(fresh);
+    }
+
+    private void bindBlocks(BaseMultiLayerUpdater updater, DataType type) {
+        boolean first = true;
+        for (Object o : updater.getUpdaterBlocks()) {
+            UpdaterBlock ub = (UpdaterBlock) o;
+            String name = blockName(ub);
+            long start = ub.getParamOffsetStart();
+            long end = ub.getParamOffsetEnd();
+            Object gu = ub.getGradientUpdater();
+            if (gu instanceof NoOpUpdater) {
+                blocks.add(new Block(start, end, null));
+                continue;
+            }
+            if (!(gu instanceof SrGradientUpdater)) {
+                throw new IllegalArgumentException("Parameters " + name + " use " + gu.getClass().getSimpleName()
+                        + ", which the plugin could not wrap (layer type not supported by Bf16Training.attach). Configure"
+                        + " that layer with AdamWSR or Bf16Updater.wrap(...) explicitly.");
+            }
+            SrGradientUpdater<?> sr = (SrGradientUpdater<?>) gu;
+            sr.validateFor(type, name);
+            boolean startsPass = first && !ub.isPretrainUpdaterBlock();
+            first &= !startsPass;
+            sr.bind(new BlockBinding(this, start, end - start, startsPass, hasPostUpdaterRegularization(ub)));
+            blocks.add(new Block(start, end, sr));
+        }
+    }
+
+    private static String blockName(UpdaterBlock ub) {
+        List<String> names = new ArrayList<>();
+        for (Object o : ub.getLayersAndVariablesInBlock()) {
+            UpdaterBlock.ParamState p = (UpdaterBlock.ParamState) o;
+            names.add(p.getLayer().getConfig().getLayerName() + "/" + p.getParamName());
+        }
+        return names.toString();
+    }
+
+    private static boolean hasPostUpdaterRegularization(UpdaterBlock ub) {
+        for (Object o : ub.getLayersAndVariablesInBlock()) {
+            UpdaterBlock.ParamState p = (UpdaterBlock.ParamState) o;
+            List<Regularization> regs = p.getLayer().getConfig().getRegularizationByParam(p.getParamName());
+            if (regs != null) {
+                for (Regularization r : regs) {
+                    if (r.applyStep() == Regularization.ApplyStep.POST_UPDATER) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    private static Kernels chooseKernels(Bf16Options options) {
+        boolean cpu = Nd4j.getBackend().getClass().getSimpleName().equals("CpuBackend");
+        switch (options.getKernels()) {
+            case HOST:
+                if (!cpu) {
+                    throw new IllegalArgumentException("KernelPath.HOST needs ND4J's CPU backend; this backend is "
+                            + Nd4j.getBackend().getClass().getSimpleName() + ". Use AUTO or PORTABLE.");
+                }
+                return new HostKernels(ParallelRunner.shared(options.getThreads()));
+            case PORTABLE:
+                return new PortableKernels();
+            default:
+                return cpu ? new HostKernels(ParallelRunner.shared(options.getThreads())) : new PortableKernels();
+        }
+    }
+
+    private void install() {
+        ConvexOptimizer optimizer = net.optimizerOrNull();
+        if (!(optimizer instanceof StochasticGradientDescent)) {
+            throw new IllegalStateException("Expected DL4J's StochasticGradientDescent optimizer, got " + optimizer);
+        }
+        try {
+            STEP_FUNCTION.set(optimizer, stepFunction);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("Cannot install the BF16 step function", e);
+        }
+    }
+
+    private static Field stepFunctionField() {
+        try {
+            Field f = BaseOptimizer.class.getDeclaredField("stepFunction");
+            f.setAccessible(true);
+            return f;
+        } catch (NoSuchFieldException e) {
+            throw new ExceptionInInitializerError("DL4J's BaseOptimizer has no stepFunction field: unsupported version");
+        }
+    }
+
+    /** True while this attachment's step function is the one the network's optimizer uses. */
+    boolean isInstalled() {
+        ConvexOptimizer optimizer = net.optimizerOrNull();
+        try {
+            return optimizer instanceof BaseOptimizer && STEP_FUNCTION.get(optimizer) == stepFunction;
+        } catch (IllegalAccessException e) {
+            return false;
+        }
+    }
+
+    /** Called by every bound updater before it updates; returns false when this step is being skipped. */
+    boolean beginUpdate(BlockBinding b) {
+        if (b.startsPass()) {
+            startPass();
+        }
+        return !passSkipped;
+    }
+
+    private void startPass() {
+        pass++;
+        passStepped = false;
+        passSkipped = false;
+        ConvexOptimizer optimizer = net.optimizerOrNull();
+        passFusable = !(optimizer instanceof BaseOptimizer) || ((BaseOptimizer) optimizer).getGradientsAccumulator() == null;
+        INDArray gradients = net.gradients();
+        if (kernels.allFinite(gradients, 0, gradients.length())) {
+            return;
+        }
+        String what = "Gradient of iteration " + net.iterationCount() + " contains NaN or infinity";
+        if (options.getNonFiniteGradients() == NonFiniteGradients.THROW) {
+            passStepped = true;
+            throw new NonFiniteGradientException(what + "; weights and updater state are unchanged.");
+        }
+        passSkipped = true;
+        skippedSteps++;
+        log.warn("{}: step skipped, weights and updater state unchanged ({} skipped so far). Persistent NaN/Inf usually"
+                + " means a learning rate that is too high or bad input data.", what, skippedSteps);
+    }
+
+    /** True when the block's updater may write the weights itself in this pass (no one needs the update array). */
+    boolean canFuse(BlockBinding b) {
+        return passFusable && !b.hasPostUpdaterRegularization();
+    }
+
+    long pass() {
+        return pass;
+    }
+
+    /** The step function's work: applies {@code update} to {@code params} block by block. */
+    void step(INDArray params, INDArray update) {
+        int iteration = net.iterationCount();
+        if (iteration != stepIteration) {
+            stepIteration = iteration;
+            applyIndex = 0;
+        }
+        boolean firstStepOfPass = !passStepped;
+        passStepped = true;
+        if (firstStepOfPass && passSkipped) {
+            return;
+        }
+        INDArray flatParams = params.reshape(params.length());
+        INDArray flatUpdate = update.reshape(update.length());
+        for (Block b : blocks) {
+            if (b.updater == null) {
+                // NoOp parameters (frozen layers, batch-norm statistics): DL4J's own step, untouched by the plugin.
+                flatParams.get(NDArrayIndex.interval(b.start, b.end)).subi(flatUpdate.get(NDArrayIndex.interval(b.start, b.end)));
+            } else {
+                b.updater.applyToWeights(params, update, iteration, applyIndex, firstStepOfPass);
+            }
+        }
+        applyIndex++;
+    }
+
+    /** True when {@code gradient} is the slice of the network's gradient array that starts at {@code start}. */
+    boolean isFlatGradientView(INDArray gradient, long start) {
+        INDArray flat = net.gradients();
+        return root(gradient.data()) == root(flat.data()) && gradient.offset() == flat.offset() + start;
+    }
+
+    private static DataBuffer root(DataBuffer b) {
+        return b.originalDataBuffer() != null ? b.originalDataBuffer() : b;
+    }
+
+    Kernels kernels() {
+        return kernels;
+    }
+
+    INDArray params() {
+        return net.params();
+    }
+
+    INDArray gradients() {
+        return net.gradients();
+    }
+
+    /** The attached network. */
+    public Model getModel() {
+        return net.model();
+    }
+
+    public Bf16Options getOptions() {
+        return options;
+    }
+
+    /** Steps skipped because the gradient held NaN or infinity ({@link NonFiniteGradients#SKIP_STEP}). */
+    public long getSkippedSteps() {
+        return skippedSteps;
+    }
+
+    /** Which kernels run the element-wise passes, e.g. "host(2 threads)". */
+    public String getKernelsName() {
+        return kernels.name();
+    }
+}

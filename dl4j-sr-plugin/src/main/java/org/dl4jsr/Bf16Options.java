@@ -1,0 +1,126 @@
+package org.dl4jsr;
+
+/**
+ * How {@link Bf16Training#attach} sets a network up. Everything has a sensible default:
+ * {@code Bf16Training.attach(net)} is the same as {@code attach(net, Bf16Options.defaults())}.
+ */
+public final class Bf16Options {
+    /** Which implementation of the element-wise passes to use. */
+    public enum KernelPath {
+        /** Host loops on ND4J's CPU backend, ND4J ops elsewhere. */
+        AUTO,
+        /** Java loops over the native buffers (CPU backend only). */
+        HOST,
+        /** ND4J ops only: works on every backend (slower on CPU). */
+        PORTABLE
+    }
+
+    private Rounding initialRounding = Rounding.NEAREST;
+    private Rounding weightRounding = Rounding.STOCHASTIC;
+    private long seed = StochasticRoundingConfig.DEFAULT_SEED;
+    private int threads = Runtime.getRuntime().availableProcessors();
+    private KernelPath kernels = KernelPath.AUTO;
+    private NonFiniteGradients nonFiniteGradients = NonFiniteGradients.SKIP_STEP;
+
+    private Bf16Options() {
+    }
+
+    public static Bf16Options defaults() {
+        return new Builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** How existing weights are put onto the BF16 grid when the network is attached (NEAREST by default). */
+    public Rounding getInitialRounding() {
+        return initialRounding;
+    }
+
+    /** Weight rounding given to DL4J updaters that attach wraps in a {@link Bf16Updater} (STOCHASTIC by default). */
+    public Rounding getWeightRounding() {
+        return weightRounding;
+    }
+
+    /** Seed for the updaters attach wraps and for stochastic rounding at attach time. */
+    public long getSeed() {
+        return seed;
+    }
+
+    /** Threads of the host kernels (default: available processors). Results do not depend on it. */
+    public int getThreads() {
+        return threads;
+    }
+
+    public KernelPath getKernels() {
+        return kernels;
+    }
+
+    public NonFiniteGradients getNonFiniteGradients() {
+        return nonFiniteGradients;
+    }
+
+    @Override
+    public String toString() {
+        return "Bf16Options(initialRounding=" + initialRounding + ", weightRounding=" + weightRounding + ", seed=" + seed
+                + ", threads=" + threads + ", kernels=" + kernels + ", nonFiniteGradients=" + nonFiniteGradients + ")";
+    }
+
+    public static final class Builder {
+        private final Bf16Options o = new Bf16Options();
+
+        public Builder initialRounding(Rounding rounding) {
+            o.initialRounding = rounding;
+            return this;
+        }
+
+        public Builder weightRounding(Rounding rounding) {
+            o.weightRounding = rounding;
+            return this;
+        }
+
+        public Builder seed(long seed) {
+            o.seed = seed;
+            return this;
+        }
+
+        public Builder threads(int threads) {
+            o.threads = threads;
+            return this;
+        }
+
+        public Builder kernels(KernelPath kernels) {
+            o.kernels = kernels;
+            return this;
+        }
+
+        public Builder nonFiniteGradients(NonFiniteGradients policy) {
+            o.nonFiniteGradients = policy;
+            return this;
+        }
+
+        public Bf16Options build() {
+            if (o.initialRounding != Rounding.NEAREST && o.initialRounding != Rounding.STOCHASTIC) {
+                throw new IllegalArgumentException("initialRounding must be NEAREST or STOCHASTIC, got " + o.initialRounding);
+            }
+            if (o.weightRounding != Rounding.NEAREST && o.weightRounding != Rounding.STOCHASTIC) {
+                throw new IllegalArgumentException("weightRounding must be STOCHASTIC or NEAREST, got " + o.weightRounding);
+            }
+            if (o.threads < 1) {
+                throw new IllegalArgumentException("threads must be >= 1, got " + o.threads);
+            }
+            if (o.kernels == null || o.nonFiniteGradients == null) {
+                throw new IllegalArgumentException("kernels and nonFiniteGradients must not be null");
+            }
+            Bf16Options copy = new Bf16Options();
+            copy.initialRounding = o.initialRounding;
+            copy.weightRounding = o.weightRounding;
+            copy.seed = o.seed;
+            copy.threads = o.threads;
+            copy.kernels = o.kernels;
+            copy.nonFiniteGradients = o.nonFiniteGradients;
+            return copy;
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package org.dl4jsr;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+/**
+ * The plugin's entry point. After {@code Bf16Training.attach(net)}:
+ * <ul>
+ * <li>every weight is on the BF16 grid (rounded to nearest at attach unless {@link Bf16Options} says otherwise);</li>
+ * <li>every update, whatever the DL4J updater, is applied as {@code x = SR(x - update)} in FP32, so weights stay on
+ * the grid; {@link AdamWSR} layers run fused and keep their moments in BF16;</li>
+ * <li>NoOp and frozen parameters are left to DL4J, untouched.</li>
+ * </ul>
+ * Updaters that do not round by themselves are wrapped in {@link Bf16Updater} in the network's configuration, so
+ * clones and restored copies know they need the plugin and refuse to {@code fit} until attached.
+ */
+public final class Bf16Training {
+    private Bf16Training() {
+    }
+
+    public static Bf16Attachment attach(MultiLayerNetwork net) {
+        return attach(net, Bf16Options.defaults());
+    }
+
+    public static Bf16Attachment attach(MultiLayerNetwork net, Bf16Options options) {
+        return Bf16Attachment.attach(NetworkAccess.of(net), options);
+    }
+
+    public static Bf16Attachment attach(ComputationGraph net) {
+        return attach(net, Bf16Options.defaults());
+    }
+
+    public static Bf16Attachment attach(ComputationGraph net, Bf16Options options) {
+        return Bf16Attachment.attach(NetworkAccess.of(net), options);
+    }
+}

@@ -1,0 +1,133 @@
+package org.dl4jsr;
+
+import java.util.Map;
+import java.util.Objects;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.NoOp;
+import org.nd4j.linalg.schedule.ISchedule;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
+
+/**
+ * Any DL4J updater (Sgd, Nesterovs, Adam, RmsProp, AdaBelief, ...) with its weight updates rounded onto the BF16
+ * grid: the wrapped updater turns the gradient into an update exactly as in DL4J, then the plugin applies it as
+ * {@code x = round(x - update)} in FP32. The wrapped updater's own state keeps the network's data type (FP32 on a FLOAT
+ * network); only {@link AdamWSR} stores its moments in BF16.
+ *
+ * <p>{@link Bf16Training#attach} wraps every non-SR updater of a network with this class, so the configuration itself
+ * records that the network needs the plugin (a clone or a restored copy that was not attached fails at its first
+ * {@code fit} instead of silently training with round-to-nearest). It can also be written in a configuration directly:
+ * {@code .updater(Bf16Updater.wrap(new Nesterovs(0.1, 0.9)))}.
+ */
+public final class Bf16Updater implements StochasticRoundingConfig {
+    @JsonProperty private IUpdater updater;
+    @JsonProperty private Rounding weightRounding = Rounding.STOCHASTIC;
+    @JsonProperty private long seed = DEFAULT_SEED;
+
+    /** For JSON. */
+    private Bf16Updater() {
+    }
+
+    public Bf16Updater(IUpdater updater, Rounding weightRounding, long seed) {
+        this.updater = updater;
+        this.weightRounding = weightRounding;
+        this.seed = seed;
+        validate();
+    }
+
+    /** {@code updater} with stochastically rounded weight updates and the default seed. */
+    public static Bf16Updater wrap(IUpdater updater) {
+        return new Bf16Updater(updater, Rounding.STOCHASTIC, DEFAULT_SEED);
+    }
+
+    /** The wrapped DL4J updater. */
+    public IUpdater getUpdater() {
+        return updater;
+    }
+
+    @Override
+    public Rounding getWeightRounding() {
+        return weightRounding;
+    }
+
+    @Override
+    public long getSeed() {
+        return seed;
+    }
+
+    void validate() {
+        if (updater == null) {
+            throw new IllegalArgumentException("Bf16Updater: the wrapped updater must not be null");
+        }
+        if (updater instanceof StochasticRoundingConfig) {
+            throw new IllegalArgumentException("Bf16Updater: " + updater + " already rounds its weights; do not wrap it");
+        }
+        if (updater instanceof NoOp) {
+            throw new IllegalArgumentException("Bf16Updater: NoOp parameters are never updated; do not wrap NoOp");
+        }
+        if (weightRounding != Rounding.STOCHASTIC && weightRounding != Rounding.NEAREST) {
+            throw new IllegalArgumentException("Bf16Updater: weightRounding must be STOCHASTIC or NEAREST, got "
+                    + weightRounding);
+        }
+    }
+
+    @Override
+    public long stateSize(long numParams) {
+        return updater.stateSize(numParams);
+    }
+
+    @Override
+    public GradientUpdater instantiate(INDArray viewArray, boolean initializeViewArray) {
+        validate();
+        return new Bf16GradientUpdater(this, updater.instantiate(viewArray, initializeViewArray));
+    }
+
+    @Override
+    public GradientUpdater instantiate(Map<String, INDArray> updaterState, boolean initializeStateArrays) {
+        throw new UnsupportedOperationException("Bf16Updater trains MultiLayerNetwork and ComputationGraph models through"
+                + " Bf16Training.attach(net); SameDiff training with a state map is not supported");
+    }
+
+    @Override
+    public double getLearningRate(int iteration, int epoch) {
+        return updater.getLearningRate(iteration, epoch);
+    }
+
+    @Override
+    public boolean hasLearningRate() {
+        return updater.hasLearningRate();
+    }
+
+    @Override
+    public void setLrAndSchedule(double lr, ISchedule lrSchedule) {
+        updater.setLrAndSchedule(lr, lrSchedule);
+    }
+
+    @Override
+    public Bf16Updater clone() {
+        return new Bf16Updater(updater.clone(), weightRounding, seed);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof Bf16Updater)) {
+            return false;
+        }
+        Bf16Updater b = (Bf16Updater) o;
+        return seed == b.seed && weightRounding == b.weightRounding && updater.equals(b.updater);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(updater, weightRounding, seed);
+    }
+
+    @Override
+    public String toString() {
+        return "Bf16Updater(" + updater + ", weights=" + weightRounding + ", seed=" + seed + ")";
+    }
+}

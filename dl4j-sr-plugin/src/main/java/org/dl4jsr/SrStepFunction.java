@@ -1,0 +1,32 @@
+package org.dl4jsr;
+
+import org.deeplearning4j.optimize.api.StepFunction;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The step function installed into an attached network's optimizer. DL4J applies every update through it (plain
+ * fit, and gradient sharing via {@code EncodedGradientsAccumulator.applyUpdate}), so this is the one place where
+ * weights change.
+ */
+final class SrStepFunction implements StepFunction {
+    private static final long serialVersionUID = 1L;
+    private final transient Bf16Attachment attachment;
+
+    SrStepFunction(Bf16Attachment attachment) {
+        this.attachment = attachment;
+    }
+
+    @Override
+    public void step(INDArray x, INDArray line) {
+        attachment.step(x, line);
+    }
+
+    @Override
+    public void step(INDArray x, INDArray line, double step) {
+        throw new UnsupportedOperationException("BF16 training supports stochastic gradient descent only (no line search)");
+    }
+
+    @Override
+    public void step() {
+    }
+}
