@@ -142,8 +142,8 @@ final class AdamWSRUpdater extends SrGradientUpdater<AdamWSR> {
         s.length = n;
         s.beta1 = (float) config.getBeta1();
         s.beta2 = (float) config.getBeta2();
-        s.oneMinusBeta1 = (float) (1 - config.getBeta1());
-        s.oneMinusBeta2 = (float) (1 - config.getBeta2());
+        s.oneMinusBeta1 = 1f - s.beta1; // in FP32, as ND4J's adam_updater computes it
+        s.oneMinusBeta2 = 1f - s.beta2;
         s.alpha = (float) alpha;
         s.epsilon = (float) config.getEpsilon();
         s.lrWeightDecay = (float) (lr * config.getWeightDecay());

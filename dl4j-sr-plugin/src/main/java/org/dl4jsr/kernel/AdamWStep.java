@@ -12,7 +12,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * fused path) or {@code u} is written over the gradient (for DL4J code that applies the update itself).
  */
 public final class AdamWStep {
-    /** Gradient in, and the update out when {@link #applyToWeights} is false. */
+    /**
+     * Gradient in, and the update out when {@link #applyToWeights} is false (rounded to nearest when the gradient
+     * array is BFLOAT16: DL4J then applies a BF16 update, as it would with its own updaters on a BF16 network).
+     */
     public INDArray grad;
     public long gradOffset;
     /** The network's weights (FLOAT or BFLOAT16). */

@@ -117,8 +117,6 @@ public final class HostKernels implements Kernels {
         requireGridFor(state, s.stateRounding);
         if (s.applyToWeights) {
             requireGridFor(params, s.weightRounding);
-        } else if (grad.isBf16()) {
-            throw new IllegalArgumentException("An FP32 update cannot be written into a BFLOAT16 gradient array");
         }
         this.weightKey = CounterRng.drawKey(s.key, CounterRng.WEIGHT);
         this.momentKey = CounterRng.drawKey(s.key, CounterRng.MOMENTS);
@@ -172,7 +170,7 @@ public final class HostKernels implements Kernels {
             }
 
             if (!s.applyToWeights) {
-                grad.storeFloats(s.gradOffset + i, t.u, n);
+                storeUpdate(s.gradOffset + i, t, n);
                 continue;
             }
             // Weights: x - u in FP32, rounded once.
@@ -186,6 +184,17 @@ public final class HostKernels implements Kernels {
             }
             TileOps.round(t.xBits, n, s.weightRounding, t.weightDraw, 0);
             params.storeBits(s.paramsOffset + i, t.xBits, n, t);
+        }
+    }
+
+    /** The update over the gradient: exact in a FLOAT array, rounded to nearest in a BFLOAT16 one. */
+    private void storeUpdate(long at, Tile t, int n) {
+        if (grad.isBf16()) {
+            t.toBits(t.u, t.xBits, n);
+            TileOps.round(t.xBits, n, Rounding.NEAREST, null, 0);
+            grad.storeBits(at, t.xBits, n, t);
+        } else {
+            grad.storeFloats(at, t.u, n);
         }
     }
 
