@@ -290,17 +290,19 @@ public final class Bf16Attachment {
         if (firstStepOfPass && passSkipped) {
             return;
         }
-        INDArray flatParams = params.reshape(params.length());
-        INDArray flatUpdate = update.reshape(update.length());
         for (Block b : blocks) {
             if (b.updater == null) {
                 // NoOp parameters (frozen layers, batch-norm statistics): DL4J's own step, untouched by the plugin.
-                flatParams.get(NDArrayIndex.interval(b.start, b.end)).subi(flatUpdate.get(NDArrayIndex.interval(b.start, b.end)));
+                slice(params, b).subi(slice(update, b));
             } else {
                 b.updater.applyToWeights(params, update, iteration, applyIndex, firstStepOfPass);
             }
         }
         applyIndex++;
+    }
+
+    private static INDArray slice(INDArray flat, Block b) {
+        return flat.reshape(flat.length()).get(NDArrayIndex.interval(b.start, b.end));
     }
 
     /** True when {@code gradient} is the slice of the network's gradient array that starts at {@code start}. */

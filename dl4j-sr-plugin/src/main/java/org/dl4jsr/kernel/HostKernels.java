@@ -60,10 +60,7 @@ public final class HostKernels implements Kernels {
         for (long i = from; i < to; i += Tile.SIZE) {
             int n = (int) Math.min(Tile.SIZE, to - i);
             a.loadBits(aOffset + i, t.xBits, n, t);
-            if (rounding == Rounding.STOCHASTIC) {
-                TileOps.draw(t.weightDraw, n, weightKey, rngIndex + i);
-            }
-            TileOps.round(t.xBits, n, rounding, t.weightDraw, 0);
+            TileOps.roundWeights(t.xBits, n, rounding, weightKey, rngIndex + i);
             b.storeBits(bOffset + i, t.xBits, n, t);
         }
     }
@@ -89,10 +86,7 @@ public final class HostKernels implements Kernels {
             b.load(bOffset + i, t.u, n, t);
             TileOps.subtract(t.x, t.u, n);
             t.toBits(t.x, t.xBits, n);
-            if (rounding == Rounding.STOCHASTIC) {
-                TileOps.draw(t.weightDraw, n, weightKey, rngIndex + i);
-            }
-            TileOps.round(t.xBits, n, rounding, t.weightDraw, 0);
+            TileOps.roundWeights(t.xBits, n, rounding, weightKey, rngIndex + i);
             a.storeBits(aOffset + i, t.xBits, n, t);
         }
     }
@@ -156,11 +150,7 @@ public final class HostKernels implements Kernels {
             // Moments: round (two 16-bit lanes of one draw) and store.
             t.toBits(t.m, t.mBits, n);
             t.toBits(t.v, t.vBits, n);
-            if (s.stateRounding == Rounding.STOCHASTIC) {
-                TileOps.draw(t.momentDraw, n, momentKey, index);
-            }
-            TileOps.round(t.mBits, n, s.stateRounding, t.momentDraw, 0);
-            TileOps.round(t.vBits, n, s.stateRounding, t.momentDraw, 16);
+            TileOps.roundMoments(t.mBits, t.vBits, n, s.stateRounding, momentKey, index);
             if (s.packedMoments) {
                 TileOps.pack(t.mBits, t.vBits, t.xBits, n);
                 state.storeBits(s.mOffset + i, t.xBits, n, t);
@@ -179,10 +169,7 @@ public final class HostKernels implements Kernels {
                 state.storeFloats(s.masterOffset + i, t.x, n);
             }
             t.toBits(t.x, t.xBits, n);
-            if (s.weightRounding == Rounding.STOCHASTIC) {
-                TileOps.draw(t.weightDraw, n, weightKey, index);
-            }
-            TileOps.round(t.xBits, n, s.weightRounding, t.weightDraw, 0);
+            TileOps.roundWeights(t.xBits, n, s.weightRounding, weightKey, index);
             params.storeBits(s.paramsOffset + i, t.xBits, n, t);
         }
     }
@@ -191,7 +178,7 @@ public final class HostKernels implements Kernels {
     private void storeUpdate(long at, Tile t, int n) {
         if (grad.isBf16()) {
             t.toBits(t.u, t.xBits, n);
-            TileOps.round(t.xBits, n, Rounding.NEAREST, null, 0);
+            TileOps.roundWeights(t.xBits, n, Rounding.NEAREST, 0, 0);
             grad.storeBits(at, t.xBits, n, t);
         } else {
             grad.storeFloats(at, t.u, n);

@@ -193,10 +193,11 @@ public final class PortableKernels implements Kernels {
     /** CounterRng.bits(drawKey(key, which), index + i) for i in [0, n), as INT64 values in [0, 2^32). */
     private static INDArray draw(long key, int which, long index, long n) {
         long drawKey = CounterRng.drawKey(key, which);
-        // The counter is an int in CounterRng: it wraps at 2^32, which the mask after the XOR reproduces.
-        INDArray counter = Nd4j.linspace(DataType.LONG, index & MASK32, n, 1).reshape(n);
-        INDArray x = hash32(and(xor(counter, drawKey & MASK32), MASK32));
-        return hash32(and(x.addi(drawKey >>> 32), MASK32));
+        // The counter is an int in CounterRng: it wraps at 2^32, which the masks reproduce.
+        INDArray counter = and(Nd4j.linspace(DataType.LONG, index & MASK32, n, 1).reshape(n), MASK32);
+        long stride = CounterRng.stride(drawKey) & MASK32;
+        long offset = CounterRng.offset(drawKey) & MASK32;
+        return hash32(and(mul32(counter, stride).addi(offset), MASK32));
     }
 
     /** lowbias32 on 32-bit words held as non-negative INT64 (so every right shift is logical). */

@@ -34,8 +34,6 @@ public final class Tile {
     final int[] mBits = new int[SIZE];
     final int[] vBits = new int[SIZE];
     final int[] xBits = new int[SIZE];
-    final int[] weightDraw = new int[SIZE];
-    final int[] momentDraw = new int[SIZE];
     final short[] halves = new short[SIZE];
     /** Widening scratch of BF16 loads. */
     final int[] wide = new int[SIZE];

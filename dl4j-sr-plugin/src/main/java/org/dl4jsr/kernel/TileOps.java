@@ -17,40 +17,32 @@ final class TileOps {
     private TileOps() {
     }
 
-    /** r[k] = CounterRng.bits(drawKey, index + k). */
-    static void draw(int[] r, int n, long drawKey, long index) {
-        final int base = (int) index;
-        final int k0 = (int) drawKey;
-        final int k1 = (int) (drawKey >>> 32);
-        final int[] iota = Tile.IOTA;
-        for (int k = 0; k < n; k++) {
-            int x = (base + iota[k]) ^ k0;
-            x ^= x >>> 16;
-            x *= 0x7FEB352D;
-            x ^= x >>> 15;
-            x *= 0x846CA68B;
-            x ^= x >>> 16;
-            x += k1;
-            x ^= x >>> 16;
-            x *= 0x7FEB352D;
-            x ^= x >>> 15;
-            x *= 0x846CA68B;
-            x ^= x >>> 16;
-            r[k] = x;
-        }
-    }
-
     /**
-     * b[k] = round(b[k]) on FP32 bit patterns; stochastic rounding takes 16 bits at {@code shift} of r[k].
-     * Same results as {@link Bf16#roundStochasticBits} and {@link Bf16#roundNearestEvenBits}.
+     * x[k] = round(x[k]) on FP32 bit patterns; stochastic rounding draws {@code CounterRng.weightBits} for element
+     * {@code index + k} (the hash is computed in the same loop, which HotSpot vectorises).
      */
-    static void round(int[] b, int n, Rounding rounding, int[] r, int shift) {
+    static void roundWeights(int[] x, int n, Rounding rounding, long weightDrawKey, long index) {
         switch (rounding) {
-            case STOCHASTIC:
-                stochastic(b, n, r, shift);
+            case STOCHASTIC: {
+                final int base = (int) index;
+                final int stride = CounterRng.stride(weightDrawKey);
+                final int offset = CounterRng.offset(weightDrawKey);
+                final int[] iota = Tile.IOTA;
+                if (allOrdinary(x, n)) {
+                    for (int k = 0; k < n; k++) {
+                        x[k] = (x[k] + (CounterRng.hash32((base + iota[k]) * stride + offset) & 0xFFFF)) & HIGH;
+                    }
+                } else {
+                    for (int k = 0; k < n; k++) {
+                        x[k] = stochastic(x[k], CounterRng.hash32((base + iota[k]) * stride + offset));
+                    }
+                }
                 break;
+            }
             case NEAREST:
-                nearestEven(b, n);
+                for (int k = 0; k < n; k++) {
+                    x[k] = nearestEven(x[k]);
+                }
                 break;
             case NONE:
                 break;
@@ -59,29 +51,74 @@ final class TileOps {
         }
     }
 
-    private static void stochastic(int[] b, int n, int[] r, int shift) {
-        for (int k = 0; k < n; k++) {
-            int bits = b[k];
-            int mag = bits & ~SIGN;
-            int up = (mag + ((r[k] >>> shift) & 0xFFFF)) & HIGH;
-            int saturated = up - (((0x7F7FFFFF - up) >> 31) & 0x10000); // a carry into infinity stays at max finite
-            int special = (0x7F7FFFFF - mag) >> 31;                      // -1 for an Inf or NaN input
-            int nan = (0x7F800000 - mag) >> 31;                          // -1 for a NaN input
-            int kept = (mag & HIGH) | (QUIET & nan);
-            b[k] = (bits & SIGN) | (saturated & ~special) | (kept & special);
+    /** m[k], v[k] = round(...): one moments draw per element, its low 16 bits for m and high 16 bits for v. */
+    static void roundMoments(int[] m, int[] v, int n, Rounding rounding, long momentDrawKey, long index) {
+        switch (rounding) {
+            case STOCHASTIC: {
+                final int base = (int) index;
+                final int stride = CounterRng.stride(momentDrawKey);
+                final int offset = CounterRng.offset(momentDrawKey);
+                final int[] iota = Tile.IOTA;
+                if (allOrdinary(m, n) && allOrdinary(v, n)) {
+                    for (int k = 0; k < n; k++) {
+                        int r = CounterRng.hash32((base + iota[k]) * stride + offset);
+                        m[k] = (m[k] + (r & 0xFFFF)) & HIGH;
+                        v[k] = (v[k] + (r >>> 16)) & HIGH;
+                    }
+                } else {
+                    for (int k = 0; k < n; k++) {
+                        int r = CounterRng.hash32((base + iota[k]) * stride + offset);
+                        m[k] = stochastic(m[k], r);
+                        v[k] = stochastic(v[k], r >>> 16);
+                    }
+                }
+                break;
+            }
+            case NEAREST:
+                for (int k = 0; k < n; k++) {
+                    m[k] = nearestEven(m[k]);
+                    v[k] = nearestEven(v[k]);
+                }
+                break;
+            case NONE:
+                break;
+            default:
+                throw new IllegalArgumentException("Unknown rounding " + rounding);
         }
     }
 
-    private static void nearestEven(int[] b, int n) {
+    /**
+     * True when no value is NaN, infinite, or above the largest finite BF16 (|bits| <= 0x7F7F0000). For such tiles
+     * stochastic rounding is just {@code (bits + r) & 0xFFFF0000} (no carry can reach the sign or the exponent's
+     * all-ones pattern), which saves most of the work of {@link #stochastic}.
+     */
+    static boolean allOrdinary(int[] b, int n) {
+        int acc = 0;
         for (int k = 0; k < n; k++) {
-            int bits = b[k];
-            int mag = bits & ~SIGN;
-            int rounded = (mag + 0x7FFF + ((mag >>> 16) & 1)) & HIGH;
-            int special = (0x7F7FFFFF - mag) >> 31;
-            int nan = (0x7F800000 - mag) >> 31;
-            int kept = (mag & HIGH) | (QUIET & nan);
-            b[k] = (bits & SIGN) | (rounded & ~special) | (kept & special);
+            acc |= (b[k] & ~SIGN) + 0x0080FFFF; // bit 31 set only when |bits| >= 0x7F7F0001
         }
+        return acc >= 0;
+    }
+
+    /** Branch-free {@link Bf16#roundStochasticBits} (low 16 bits of r used). */
+    static int stochastic(int bits, int r) {
+        int mag = bits & ~SIGN;
+        int up = (mag + (r & 0xFFFF)) & HIGH;
+        int saturated = up - (((0x7F7FFFFF - up) >> 31) & 0x10000); // a carry into infinity stays at max finite
+        int special = (0x7F7FFFFF - mag) >> 31;                      // -1 for an Inf or NaN input
+        int nan = (0x7F800000 - mag) >> 31;                          // -1 for a NaN input
+        int kept = (mag & HIGH) | (QUIET & nan);
+        return (bits & SIGN) | (saturated & ~special) | (kept & special);
+    }
+
+    /** Branch-free {@link Bf16#roundNearestEvenBits}. */
+    static int nearestEven(int bits) {
+        int mag = bits & ~SIGN;
+        int rounded = (mag + 0x7FFF + ((mag >>> 16) & 1)) & HIGH;
+        int special = (0x7F7FFFFF - mag) >> 31;
+        int nan = (0x7F800000 - mag) >> 31;
+        int kept = (mag & HIGH) | (QUIET & nan);
+        return (bits & SIGN) | (rounded & ~special) | (kept & special);
     }
 
     /** x[k] -= u[k]. */

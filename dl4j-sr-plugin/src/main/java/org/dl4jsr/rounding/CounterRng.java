@@ -7,9 +7,10 @@ package org.dl4jsr.rounding;
  * <p>A pass key comes from (seed, iteration, stream) through the SplitMix64 finalizer ({@link #key}). Each pass has
  * two independent 32-bit draws per element: the {@link #WEIGHT} draw (16 bits used for the weight) and the
  * {@link #MOMENTS} draw (low 16 bits for the first moment, high 16 bits for the second). A draw is
- * {@code hash32(hash32(index ^ k0) + k1)} with the lowbias32 integer hash and a 64-bit draw key (k0, k1): two keyed
- * bijections of the index, so different keys give unrelated sequences rather than shifted copies of one sequence.
- * 32-bit arithmetic keeps the per-element work vectorisable on AVX2 (no 64-bit multiply).
+ * {@code hash32(index * k1 + k0)}: the lowbias32 integer hash of a Weyl sequence whose odd stride k1 and offset k0
+ * come from the 64-bit draw key. Each key has its own stride, so different keys give unrelated sequences rather than
+ * shifted copies of one sequence. 32-bit arithmetic keeps the per-element work vectorisable on AVX2 (no 64-bit
+ * multiply).
  */
 public final class CounterRng {
     public static final int WEIGHT = 0;
@@ -56,7 +57,17 @@ public final class CounterRng {
 
     /** 32 random bits for element {@code index} under a draw key. */
     public static int bits(long drawKey, long index) {
-        return hash32(hash32((int) index ^ (int) drawKey) + (int) (drawKey >>> 32));
+        return hash32((int) index * stride(drawKey) + offset(drawKey));
+    }
+
+    /** The odd Weyl stride of a draw key (its high half with the lowest bit set). */
+    public static int stride(long drawKey) {
+        return (int) (drawKey >>> 32) | 1;
+    }
+
+    /** The Weyl offset of a draw key (its low half). */
+    public static int offset(long drawKey) {
+        return (int) drawKey;
     }
 
     /** 16 random bits for a weight: low half of the weight draw. */
