@@ -42,6 +42,10 @@ public final class UpdateStepBenchmark {
     /** Compact state: m and v share one 32-bit slot, so 4 bytes less read and written. */
     private static final int ADAMW_SR_COMPACT_BYTES = 24;
 
+    /** Untimed runs first (at least this many, and at least WARMUP_NANOS): JIT compilation, first-use costs. */
+    private static final int WARMUP = 8;
+    private static final long WARMUP_NANOS = 2_000_000_000L;
+
     private UpdateStepBenchmark() {
     }
 
@@ -116,15 +120,21 @@ public final class UpdateStepBenchmark {
         INDArray params = net.params();
         INDArray gradient = net.getGradientsViewArray().reshape(params.length()); // as StochasticGradientDescent does
         INDArray freshGradient = Nd4j.randn(DataType.FLOAT, gradient.shape()).muli(1e-3);
-        long[] times = new long[reps + 3];
-        for (int r = 0; r < times.length; r++) {
+        long[] times = new long[reps];
+        long warmupEnd = System.nanoTime() + WARMUP_NANOS;
+        for (int r = -WARMUP; r < reps; r++) {
+            if (r == -1 && System.nanoTime() < warmupEnd) {
+                r = -2; // keep warming up
+            }
             gradient.assign(freshGradient); // each step starts from a gradient, as after backprop (not timed)
             long t0 = System.nanoTime();
-            gradientUpdater.applyUpdater(gradient, r, 0);
+            gradientUpdater.applyUpdater(gradient, Math.max(r, 0), 0);
             step.step(params, gradient);
-            times[r] = System.nanoTime() - t0;
+            if (r >= 0) {
+                times[r] = System.nanoTime() - t0;
+            }
         }
-        return median(Arrays.copyOfRange(times, 3, times.length)); // the first runs warm up the JIT
+        return median(times);
     }
 
     private static double copyBandwidth(long n, int reps) {
@@ -142,13 +152,19 @@ public final class UpdateStepBenchmark {
     private static double medianStochasticRoundingNs(long n, int reps, int threads) {
         HostKernels kernels = new HostKernels(ParallelRunner.shared(threads));
         INDArray values = Nd4j.rand(DataType.FLOAT, n);
-        long[] times = new long[reps + 3];
-        for (int r = 0; r < times.length; r++) {
+        long[] times = new long[reps];
+        long warmupEnd = System.nanoTime() + WARMUP_NANOS;
+        for (int r = -WARMUP; r < reps; r++) {
+            if (r == -1 && System.nanoTime() < warmupEnd) {
+                r = -2;
+            }
             long t0 = System.nanoTime();
             kernels.round(values, 0, values, 0, n, Rounding.STOCHASTIC, CounterRng.key(1, r, 0), 0);
-            times[r] = System.nanoTime() - t0;
+            if (r >= 0) {
+                times[r] = System.nanoTime() - t0;
+            }
         }
-        return median(Arrays.copyOfRange(times, 3, times.length));
+        return median(times);
     }
 
     private static double median(long[] values) {
