@@ -132,9 +132,16 @@ public final class Bf16Attachment {
         return out;
     }
 
-    /** Rebuilds DL4J's updater from the (rewritten) configuration, keeping the current updater state. */
+    /**
+     * Rebuilds DL4J's updater from the (rewritten) configuration, keeping the current updater state. If DL4J has not
+     * created an updater yet, nothing is needed: it will be built from the rewritten configuration.
+     */
     private static void rebuildUpdater(NetworkAccess net) {
-        INDArray previousState = net.updater().getStateViewArray();
+        BaseMultiLayerUpdater existing = net.updaterIfExists();
+        if (existing == null) {
+            return;
+        }
+        INDArray previousState = existing.getStateViewArray();
         BaseMultiLayerUpdater fresh = net.newUpdater();
         if (previousState != null) {
             fresh.setStateViewArray(previousState);

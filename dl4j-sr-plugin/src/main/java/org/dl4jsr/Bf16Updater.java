@@ -3,7 +3,9 @@ package org.dl4jsr;
 import java.util.Map;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.AdaBeliefUpdater;
 import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.config.AdaBelief;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.schedule.ISchedule;
@@ -80,7 +82,19 @@ public final class Bf16Updater implements StochasticRoundingConfig {
     @Override
     public GradientUpdater instantiate(INDArray viewArray, boolean initializeViewArray) {
         validate();
-        return new Bf16GradientUpdater(this, updater.instantiate(viewArray, initializeViewArray));
+        return new Bf16GradientUpdater(this, instantiateWrapped(viewArray, initializeViewArray));
+    }
+
+    private GradientUpdater<?> instantiateWrapped(INDArray viewArray, boolean initializeViewArray) {
+        if (updater instanceof AdaBelief) {
+            // DL4J 1.0.0-M2.1's AdaBelief.instantiate reshapes the view to 1-D, then indexes its shape with [1] and
+            // throws; its AdaBeliefUpdater itself expects a [1, 2n] row.
+            AdaBeliefUpdater u = new AdaBeliefUpdater((AdaBelief) updater);
+            long length = viewArray.length();
+            u.setStateViewArray(viewArray.reshape(1, length), new long[] {length / 2}, 'c', initializeViewArray);
+            return u;
+        }
+        return updater.instantiate(viewArray, initializeViewArray);
     }
 
     @Override

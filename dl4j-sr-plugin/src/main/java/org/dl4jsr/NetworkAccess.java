@@ -33,7 +33,7 @@ abstract class NetworkAccess {
 
     abstract Model model();
 
-    /** Makes sure parameters, gradients and the updater exist. */
+    /** Makes sure parameters and gradients exist (the updater is created on first use, see {@link #updater()}). */
     abstract void initialise();
 
     abstract DataType dataType();
@@ -44,6 +44,9 @@ abstract class NetworkAccess {
 
     /** The network's updater (created if absent). */
     abstract BaseMultiLayerUpdater updater();
+
+    /** The network's updater, or null if DL4J has not created one yet. */
+    abstract BaseMultiLayerUpdater updaterIfExists();
 
     /** A new updater built from the current configuration. */
     abstract BaseMultiLayerUpdater newUpdater();
@@ -77,7 +80,6 @@ abstract class NetworkAccess {
             if (net.getLayers() == null) {
                 net.init();
             }
-            net.getUpdater(true);
             if (net.getGradientsViewArray() == null) {
                 net.initGradientsView();
             }
@@ -101,6 +103,11 @@ abstract class NetworkAccess {
         @Override
         BaseMultiLayerUpdater updater() {
             return (BaseMultiLayerUpdater) net.getUpdater(true);
+        }
+
+        @Override
+        BaseMultiLayerUpdater updaterIfExists() {
+            return (BaseMultiLayerUpdater) net.getUpdater(false);
         }
 
         @Override
@@ -155,7 +162,6 @@ abstract class NetworkAccess {
             if (net.getLayers() == null) {
                 net.init();
             }
-            net.getUpdater(true);
             if (net.getGradientsViewArray() == null) {
                 net.initGradientsView();
             }
@@ -179,6 +185,11 @@ abstract class NetworkAccess {
         @Override
         BaseMultiLayerUpdater updater() {
             return net.getUpdater(true);
+        }
+
+        @Override
+        BaseMultiLayerUpdater updaterIfExists() {
+            return net.getUpdater(false);
         }
 
         @Override
