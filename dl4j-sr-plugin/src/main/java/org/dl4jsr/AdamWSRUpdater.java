@@ -3,9 +3,11 @@ package org.dl4jsr;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.dl4jsr.kernel.AdamWStep;
+import org.dl4jsr.kernel.Kernels;
 import org.dl4jsr.rounding.CounterRng;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
@@ -88,6 +90,61 @@ final class AdamWSRUpdater extends SrGradientUpdater<AdamWSR> {
             map.put(STATE_MASTER, master());
         }
         return map;
+    }
+
+    /** FP32 copies of m and v (unpacked when compact). */
+    INDArray[] moments() {
+        if (!config.isCompactState()) {
+            return new INDArray[] {state.get(NDArrayIndex.interval(0, n)).castTo(DataType.FLOAT).dup(),
+                state.get(NDArrayIndex.interval(n, 2 * n)).castTo(DataType.FLOAT).dup()};
+        }
+        float[] slots = state.get(NDArrayIndex.interval(0, n)).toFloatVector();
+        float[] m = new float[slots.length];
+        float[] v = new float[slots.length];
+        for (int i = 0; i < slots.length; i++) {
+            int bits = Float.floatToRawIntBits(slots[i]);
+            m[i] = Float.intBitsToFloat(bits & 0xFFFF0000);
+            v[i] = Float.intBitsToFloat(bits << 16);
+        }
+        return new INDArray[] {Nd4j.createFromArray(m), Nd4j.createFromArray(v)};
+    }
+
+    /**
+     * Stores FP32 moments in this updater's layout: rounded with the configured state rounding (m and v with
+     * independent keys), packed when compact.
+     */
+    void setMoments(INDArray m, INDArray v, Kernels kernels, long keyM, long keyV, long rngIndex) {
+        INDArray mGrid = Nd4j.create(DataType.FLOAT, n);
+        INDArray vGrid = Nd4j.create(DataType.FLOAT, n);
+        Rounding rounding = config.getStateRounding();
+        kernels.round(m.castTo(DataType.FLOAT).reshape(n), 0, mGrid, 0, n, rounding, keyM, rngIndex);
+        kernels.round(v.castTo(DataType.FLOAT).reshape(n), 0, vGrid, 0, n, rounding, keyV, rngIndex);
+        if (!config.isCompactState()) {
+            state.get(NDArrayIndex.interval(0, n)).assign(mGrid);
+            state.get(NDArrayIndex.interval(n, 2 * n)).assign(vGrid);
+            return;
+        }
+        float[] mv = mGrid.toFloatVector();
+        float[] vv = vGrid.toFloatVector();
+        float[] slots = new float[mv.length];
+        for (int i = 0; i < slots.length; i++) {
+            slots[i] = Float.intBitsToFloat((Float.floatToRawIntBits(mv[i]) & 0xFFFF0000)
+                    | (Float.floatToRawIntBits(vv[i]) >>> 16));
+        }
+        state.get(NDArrayIndex.interval(0, n)).assign(Nd4j.createFromArray(slots));
+    }
+
+    boolean hasMaster() {
+        return config.isMasterWeights();
+    }
+
+    /** A copy of the FP32 master weights (only with masterWeights). */
+    INDArray masterCopy() {
+        return master().dup();
+    }
+
+    void setMaster(INDArray weights) {
+        master().assign(weights.reshape(n));
     }
 
     @Override

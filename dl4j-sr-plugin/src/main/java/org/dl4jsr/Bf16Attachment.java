@@ -100,8 +100,7 @@ public final class Bf16Attachment {
         }
         boolean rewritten = false;
         for (Layer layer : layers) {
-            rewritten |= UpdaterWrapping.wrap(layer,
-                    u -> new Bf16Updater(u, options.getWeightRounding(), options.getSeed()));
+            rewritten |= UpdaterWrapping.wrap(layer, options.getWeightRounding(), options.getSeed());
         }
         if (rewritten) {
             rebuildUpdater(net);
@@ -199,7 +198,7 @@ public final class Bf16Attachment {
         return false;
     }
 
-    private static Kernels chooseKernels(Bf16Options options) {
+    static Kernels chooseKernels(Bf16Options options) {
         boolean cpu = Nd4j.getBackend().getClass().getSimpleName().equals("CpuBackend");
         switch (options.getKernels()) {
             case HOST:

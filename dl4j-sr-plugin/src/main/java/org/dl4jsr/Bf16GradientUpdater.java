@@ -19,6 +19,11 @@ final class Bf16GradientUpdater extends SrGradientUpdater<Bf16Updater> {
         return config;
     }
 
+    /** The wrapped DL4J GradientUpdater. */
+    GradientUpdater<?> inner() {
+        return inner;
+    }
+
     @Override
     void computeUpdate(BlockBinding b, INDArray gradient, int iteration, int epoch) {
         inner.applyUpdater(gradient, iteration, epoch);

@@ -61,6 +61,12 @@ public final class Bf16Options {
         return nonFiniteGradients;
     }
 
+    /** A builder pre-filled with these options. */
+    public Builder toBuilder() {
+        return builder().initialRounding(initialRounding).weightRounding(weightRounding).seed(seed).threads(threads)
+                .kernels(kernels).nonFiniteGradients(nonFiniteGradients);
+    }
+
     @Override
     public String toString() {
         return "Bf16Options(initialRounding=" + initialRounding + ", weightRounding=" + weightRounding + ", seed=" + seed

@@ -1,12 +1,8 @@
 package org.dl4jsr;
 
-import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.api.OptimizationAlgorithm;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.graph.GraphVertex;
-import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -61,7 +57,9 @@ abstract class NetworkAccess {
     abstract OptimizationAlgorithm optimizationAlgorithm();
 
     /** The configuration objects of every layer (the ones serialised with the network). */
-    abstract List<Layer> layerConfigs();
+    final List<Layer> layerConfigs() {
+        return NetworkConfig.live(model()).layers();
+    }
 
     private static final class Mln extends NetworkAccess {
         private final MultiLayerNetwork net;
@@ -135,14 +133,7 @@ abstract class NetworkAccess {
             return net.conf().getOptimizationAlgo();
         }
 
-        @Override
-        List<Layer> layerConfigs() {
-            List<Layer> layers = new ArrayList<>();
-            for (NeuralNetConfiguration c : net.getLayerWiseConfigurations().getConfs()) {
-                layers.add(c.getLayer());
-            }
-            return layers;
-        }
+
     }
 
     private static final class Graph extends NetworkAccess {
@@ -217,15 +208,6 @@ abstract class NetworkAccess {
             return net.conf().getOptimizationAlgo();
         }
 
-        @Override
-        List<Layer> layerConfigs() {
-            List<Layer> layers = new ArrayList<>();
-            for (GraphVertex v : net.getConfiguration().getVertices().values()) {
-                if (v instanceof LayerVertex) {
-                    layers.add(((LayerVertex) v).getLayerConf().getLayer());
-                }
-            }
-            return layers;
-        }
+
     }
 }
