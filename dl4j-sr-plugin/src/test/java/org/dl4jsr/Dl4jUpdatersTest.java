@@ -42,7 +42,7 @@ class Dl4jUpdatersTest {
     void trainsIrisOnTheGrid(IUpdater updater) {
         MultiLayerNetwork net = TestNets.irisMlp(updater, 11);
         Bf16Training.attach(net);
-        int steps = updater instanceof AdaDelta ? 400 : 200;
+        int steps = updater instanceof AdaDelta ? 300 : 120;
         for (int i = 0; i < steps; i++) {
             net.fit(IRIS);
             TestNets.assertOnGrid(net.params(), updater.getClass().getSimpleName() + " step " + i);
