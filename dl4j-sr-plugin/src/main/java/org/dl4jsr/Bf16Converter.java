@@ -98,7 +98,7 @@ public final class Bf16Converter {
         transferState(from, to, target, o, kernels, conf.iterationCount());
         reportLeftAlone(to.updater(), report);
         Bf16Attachment attachment = target == Target.FP32 ? null : Bf16Attachment.attach(to,
-                o.getAttach().toBuilder().initialRounding(o.getInitialRounding()).build());
+                o.getAttach().toBuilder().initialRounding(o.getInitialRounding()).seed(o.getSeed()).build());
         return new ConversionResult<>((T) converted, report, attachment);
     }
 

@@ -98,6 +98,28 @@ class ConverterTest {
     }
 
     @Test
+    void stochasticConversionIsSeededAndUnbiased() {
+        MultiLayerNetwork fp32 = trainedWithDl4jAdam(10);
+        fp32.getLayerWiseConfigurations().setEpochCount(3);
+        ConversionOptions sr = ConversionOptions.builder().initialRounding(Rounding.STOCHASTIC).seed(77).build();
+        MultiLayerNetwork a = Bf16Converter.toBf16Grid(fp32, sr).getNetwork();
+        MultiLayerNetwork b = Bf16Converter.toBf16Grid(fp32, sr).getNetwork();
+        MultiLayerNetwork c = Bf16Converter.toBf16Grid(fp32, ConversionOptions.builder()
+                .initialRounding(Rounding.STOCHASTIC).seed(78).build()).getNetwork();
+        assertEquals(a.params(), b.params(), "same seed, same bits");
+        assertFalse(a.params().equals(c.params()), "another seed rounds differently");
+        assertEquals(3, a.getEpochCount(), "epoch count kept");
+        // Each weight is one of its two BF16 neighbours.
+        float[] w = fp32.params().toFloatVector();
+        float[] r = a.params().toFloatVector();
+        for (int i = 0; i < w.length; i++) {
+            int lower = Float.floatToRawIntBits(w[i]) & 0xFFFF0000;
+            int got = Float.floatToRawIntBits(r[i]);
+            assertTrue(got == lower || got == lower + 0x10000, "weight " + i);
+        }
+    }
+
+    @Test
     void fp32ResultTrainsLikeAdamWSRInFp32ModeIncludingWeightDecay() {
         AdamWSR fp32Mode = AdamWSR.builder().learningRate(0.01).weightDecay(0.05).weightRounding(Rounding.NONE)
                 .stateRounding(Rounding.NONE).build();
