@@ -13,8 +13,16 @@ import org.deeplearning4j.optimize.api.ConvexOptimizer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** The handful of things the plugin needs from a MultiLayerNetwork or a ComputationGraph, behind one interface. */
+/**
+ * The handful of things the plugin needs from a MultiLayerNetwork or a ComputationGraph. What DL4J's {@link Model}
+ * interface offers is used directly; only the updater, which the two classes type differently, needs a subclass.
+ */
 abstract class NetworkAccess {
+    private final Model model;
+
+    private NetworkAccess(Model model) {
+        this.model = model;
+    }
 
     static NetworkAccess of(Model model) {
         if (model instanceof MultiLayerNetwork) {
@@ -27,16 +35,51 @@ abstract class NetworkAccess {
                 + (model == null ? "null" : model.getClass().getName()));
     }
 
-    abstract Model model();
+    final Model model() {
+        return model;
+    }
 
     /** Makes sure parameters and gradients exist (the updater is created on first use, see {@link #updater()}). */
-    abstract void initialise();
+    final void initialise() {
+        if (model.params() == null || model.params().isEmpty()) {
+            model.init();
+        }
+        if (model.getGradientsViewArray() == null) {
+            initGradientsView();
+        }
+    }
 
-    abstract DataType dataType();
+    abstract void initGradientsView();
 
-    abstract INDArray params();
+    final DataType dataType() {
+        return NetworkConfig.live(model).dataType();
+    }
 
-    abstract INDArray gradients();
+    final INDArray params() {
+        return model.params();
+    }
+
+    final INDArray gradients() {
+        return model.getGradientsViewArray();
+    }
+
+    final int iterationCount() {
+        return NetworkConfig.live(model).iterationCount();
+    }
+
+    final OptimizationAlgorithm optimizationAlgorithm() {
+        return model.conf().getOptimizationAlgo();
+    }
+
+    /** The configuration objects of every layer (the ones serialised with the network). */
+    final List<Layer> layerConfigs() {
+        return NetworkConfig.live(model).layers();
+    }
+
+    /** The current optimizer, or null if the network has no solver yet. */
+    final ConvexOptimizer optimizerOrNull() {
+        return updaterIfExists() == null ? null : model.getOptimizer();
+    }
 
     /** The network's updater (created if absent). */
     abstract BaseMultiLayerUpdater updater();
@@ -49,53 +92,17 @@ abstract class NetworkAccess {
 
     abstract void setUpdater(BaseMultiLayerUpdater updater);
 
-    /** The current optimizer, or null if the network has no solver yet. */
-    abstract ConvexOptimizer optimizerOrNull();
-
-    abstract int iterationCount();
-
-    abstract OptimizationAlgorithm optimizationAlgorithm();
-
-    /** The configuration objects of every layer (the ones serialised with the network). */
-    final List<Layer> layerConfigs() {
-        return NetworkConfig.live(model()).layers();
-    }
-
     private static final class Mln extends NetworkAccess {
         private final MultiLayerNetwork net;
 
         Mln(MultiLayerNetwork net) {
+            super(net);
             this.net = net;
         }
 
         @Override
-        Model model() {
-            return net;
-        }
-
-        @Override
-        void initialise() {
-            if (net.getLayers() == null) {
-                net.init();
-            }
-            if (net.getGradientsViewArray() == null) {
-                net.initGradientsView();
-            }
-        }
-
-        @Override
-        DataType dataType() {
-            return net.getLayerWiseConfigurations().getDataType();
-        }
-
-        @Override
-        INDArray params() {
-            return net.params();
-        }
-
-        @Override
-        INDArray gradients() {
-            return net.getGradientsViewArray();
+        void initGradientsView() {
+            net.initGradientsView();
         }
 
         @Override
@@ -117,60 +124,19 @@ abstract class NetworkAccess {
         void setUpdater(BaseMultiLayerUpdater updater) {
             net.setUpdater((MultiLayerUpdater) updater);
         }
-
-        @Override
-        ConvexOptimizer optimizerOrNull() {
-            return net.getUpdater(false) == null ? null : net.getOptimizer();
-        }
-
-        @Override
-        int iterationCount() {
-            return net.getIterationCount();
-        }
-
-        @Override
-        OptimizationAlgorithm optimizationAlgorithm() {
-            return net.conf().getOptimizationAlgo();
-        }
-
-
     }
 
     private static final class Graph extends NetworkAccess {
         private final ComputationGraph net;
 
         Graph(ComputationGraph net) {
+            super(net);
             this.net = net;
         }
 
         @Override
-        Model model() {
-            return net;
-        }
-
-        @Override
-        void initialise() {
-            if (net.getLayers() == null) {
-                net.init();
-            }
-            if (net.getGradientsViewArray() == null) {
-                net.initGradientsView();
-            }
-        }
-
-        @Override
-        DataType dataType() {
-            return net.getConfiguration().getDataType();
-        }
-
-        @Override
-        INDArray params() {
-            return net.params();
-        }
-
-        @Override
-        INDArray gradients() {
-            return net.getGradientsViewArray();
+        void initGradientsView() {
+            net.initGradientsView();
         }
 
         @Override
@@ -192,22 +158,5 @@ abstract class NetworkAccess {
         void setUpdater(BaseMultiLayerUpdater updater) {
             net.setUpdater((ComputationGraphUpdater) updater);
         }
-
-        @Override
-        ConvexOptimizer optimizerOrNull() {
-            return net.getUpdater(false) == null ? null : net.getOptimizer();
-        }
-
-        @Override
-        int iterationCount() {
-            return net.getIterationCount();
-        }
-
-        @Override
-        OptimizationAlgorithm optimizationAlgorithm() {
-            return net.conf().getOptimizationAlgo();
-        }
-
-
     }
 }

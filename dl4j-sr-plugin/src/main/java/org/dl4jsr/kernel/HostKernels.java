@@ -45,15 +45,21 @@ public final class HostKernels implements Kernels {
     @Override
     public synchronized void round(INDArray src, long srcOffset, INDArray dst, long dstOffset, long n,
                                    Rounding rounding, long key, long rngIndex) {
-        this.a = operand(src, srcOffset, n);
-        this.b = operand(dst, dstOffset, n);
+        setOperands(src, srcOffset, dst, dstOffset, n, rounding, key, rngIndex);
         requireGridFor(b, rounding);
-        this.aOffset = srcOffset;
-        this.bOffset = dstOffset;
+        runner.run(n, roundBody);
+    }
+
+    /** Operands of a two-array pass: a at aOffset, b at bOffset, n elements, rounded with the key's weight draw. */
+    private void setOperands(INDArray first, long firstOffset, INDArray second, long secondOffset, long n,
+                             Rounding rounding, long key, long rngIndex) {
+        this.a = operand(first, firstOffset, n);
+        this.b = operand(second, secondOffset, n);
+        this.aOffset = firstOffset;
+        this.bOffset = secondOffset;
         this.rounding = rounding;
         this.weightKey = CounterRng.drawKey(key, CounterRng.WEIGHT);
         this.rngIndex = rngIndex;
-        runner.run(n, roundBody);
     }
 
     private void roundChunk(long from, long to, Tile t) {
@@ -68,14 +74,8 @@ public final class HostKernels implements Kernels {
     @Override
     public synchronized void applyUpdate(INDArray x, long xOffset, INDArray u, long uOffset, long n,
                                          Rounding rounding, long key, long rngIndex) {
-        this.a = operand(x, xOffset, n);
-        this.b = operand(u, uOffset, n);
+        setOperands(x, xOffset, u, uOffset, n, rounding, key, rngIndex);
         requireGridFor(a, rounding);
-        this.aOffset = xOffset;
-        this.bOffset = uOffset;
-        this.rounding = rounding;
-        this.weightKey = CounterRng.drawKey(key, CounterRng.WEIGHT);
-        this.rngIndex = rngIndex;
         runner.run(n, updateBody);
     }
 
