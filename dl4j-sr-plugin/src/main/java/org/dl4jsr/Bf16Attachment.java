@@ -98,28 +98,36 @@ public final class Bf16Attachment {
                         + " BF16 grid. Remove the constraints to train in BF16.");
             }
         }
-        boolean rewritten = false;
+        List<Runnable> undo = new ArrayList<>();
         for (Layer layer : layers) {
-            rewritten |= UpdaterWrapping.wrap(layer, options.getWeightRounding(), options.getSeed());
+            UpdaterWrapping.wrap(layer, options.getWeightRounding(), options.getSeed(), undo);
         }
-        if (rewritten) {
+        if (!undo.isEmpty()) {
             rebuildUpdater(net);
         }
-
         Bf16Attachment a = new Bf16Attachment(net, options, chooseKernels(options));
-        a.bindBlocks(net.updater(), type);
-        long key = CounterRng.key(options.getSeed(), net.iterationCount(), ATTACH_STREAM);
-        for (Block b : a.blocks) {
-            if (b.updater != null) {
-                b.updater.prepareWeights(options.getInitialRounding(), key);
+        try {
+            a.bindBlocks(net.updater(), type);
+            long key = CounterRng.key(options.getSeed(), net.iterationCount(), ATTACH_STREAM);
+            for (Block b : a.blocks) {
+                if (b.updater != null) {
+                    b.updater.prepareWeights(options.getInitialRounding(), key);
+                }
             }
+            a.install();
+        } catch (RuntimeException e) {
+            // Leave the network as it was: its original updaters (and DL4J's updater built from them) come back.
+            undo.forEach(Runnable::run);
+            if (!undo.isEmpty()) {
+                rebuildUpdater(net);
+            }
+            throw e;
         }
-        a.install();
         log.info("BF16 training attached: {} updater blocks, kernels {}, {}", a.blocks.size(), a.kernels.name(), options);
         return a;
     }
 
-    /** Layer configurations reachable from the serialised configuration and from the live layers (deduplicated). */
+    /** The network's layer configurations, each once (a configuration object can be shared). */
     private static List<Layer> layerConfigs(NetworkAccess net) {
         Set<Layer> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         List<Layer> out = new ArrayList<>();

@@ -1,5 +1,6 @@
 package org.dl4jsr;
 
+import java.util.List;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.NoOp;
@@ -14,16 +15,19 @@ final class UpdaterWrapping {
     private UpdaterWrapping() {
     }
 
-    /** Wraps the updaters under {@code layer}; returns true if anything changed. */
-    static boolean wrap(Layer layer, Rounding weightRounding, long seed) {
-        boolean[] changed = {false};
-        LayerTree.forEachTrainableLeaf(layer, leaf -> LayerTree.mapUpdaters(leaf, u -> {
-            if (u instanceof NoOp || u instanceof StochasticRoundingConfig) {
-                return u;
+    /**
+     * Wraps the updaters under {@code layer}. For every leaf it changes, adds to {@code undo} an action that puts the
+     * original updaters back (used when attach fails, so a failed attach leaves the configuration as it was).
+     */
+    static void wrap(Layer layer, Rounding weightRounding, long seed, List<Runnable> undo) {
+        LayerTree.forEachTrainableLeaf(layer, leaf -> {
+            IUpdater weights = LayerTree.weightUpdater(leaf);
+            IUpdater bias = LayerTree.biasUpdater(leaf);
+            LayerTree.mapUpdaters(leaf, u -> u instanceof NoOp || u instanceof StochasticRoundingConfig ? u
+                    : new Bf16Updater(u, weightRounding, seed));
+            if (LayerTree.weightUpdater(leaf) != weights || LayerTree.biasUpdater(leaf) != bias) {
+                undo.add(() -> LayerTree.setUpdaters(leaf, weights, bias));
             }
-            changed[0] = true;
-            return new Bf16Updater(u, weightRounding, seed);
-        }));
-        return changed[0];
+        });
     }
 }

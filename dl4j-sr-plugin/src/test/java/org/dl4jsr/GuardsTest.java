@@ -79,9 +79,12 @@ class GuardsTest {
         MultiLayerConfiguration conf = TestNets.irisMlpConf(AdamWSR.builder().compactState(true).build(), 1,
                 Activation.GELU);
         conf.setDataType(DataType.BFLOAT16);
+        ((org.deeplearning4j.nn.conf.layers.BaseLayer) conf.getConf(2).getLayer()).setIUpdater(new Adam(0.01));
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
         net.init();
+        String before = conf.toJson();
         assertMessage(IllegalArgumentException.class, () -> Bf16Training.attach(net), "Compact state", "FLOAT");
+        assertEquals(before, net.getLayerWiseConfigurations().toJson(), "a failed attach leaves the configuration as it was");
     }
 
     /**
