@@ -22,7 +22,11 @@ final class SparkSessions {
 
     /** {@code local[threads, maxFailures]}: one JVM, tasks retried up to maxFailures - 1 times. */
     static JavaSparkContext local(int threads, int maxFailures, String name) {
-        return start(new SparkConf().setMaster("local[" + threads + "," + maxFailures + "]"), name);
+        return local(threads, maxFailures, name, new SparkConf());
+    }
+
+    static JavaSparkContext local(int threads, int maxFailures, String name, SparkConf conf) {
+        return start(conf.setMaster("local[" + threads + "," + maxFailures + "]"), name);
     }
 
     /** Separate executor JVMs: {@code local-cluster[workers, 1 core, 1024 MB]}, given the test classpath. */
