@@ -9,6 +9,8 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.Function;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.core.loader.DataSetLoader;
+import org.deeplearning4j.core.loader.MultiDataSetLoader;
 import org.deeplearning4j.core.storage.Persistable;
 import org.deeplearning4j.core.storage.StorageMetaData;
 import org.deeplearning4j.nn.api.Model;
@@ -24,6 +26,8 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingResult;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
 import org.dl4jsr.Bf16Options;
 import org.dl4jsr.rounding.CounterRng;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,6 +90,34 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
         return roundsDone;
     }
 
+    // Every training entry point prepares (attaches and checks) the driver network before Spark runs anything.
+
+    @Override
+    public void executeTraining(SparkDl4jMultiLayer network, JavaRDD<DataSet> trainingData) {
+        prepare(network.getNetwork());
+        super.executeTraining(network, trainingData);
+    }
+
+    @Override
+    public void executeTraining(SparkComputationGraph graph, JavaRDD<DataSet> trainingData) {
+        prepare(graph.getNetwork());
+        super.executeTraining(graph, trainingData);
+    }
+
+    @Override
+    public void executeTrainingMDS(SparkComputationGraph graph, JavaRDD<MultiDataSet> trainingData) {
+        prepare(graph.getNetwork());
+        super.executeTrainingMDS(graph, trainingData);
+    }
+
+    @Override
+    public void executeTrainingPaths(SparkDl4jMultiLayer network, SparkComputationGraph graph,
+                                     JavaRDD<String> trainingDataPaths, DataSetLoader dsLoader,
+                                     MultiDataSetLoader mdsLoader) {
+        prepare(network != null ? network.getNetwork() : graph.getNetwork());
+        super.executeTrainingPaths(network, graph, trainingDataPaths, dsLoader, mdsLoader);
+    }
+
     @Override
     public ParameterAveragingTrainingWorker getWorkerInstance(SparkDl4jMultiLayer network) {
         return worker(network.getNetwork(), network.getSparkContext());
@@ -115,7 +147,7 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
                 trainingHookList, listeners, getRouterProvider());
     }
 
-    /** Attaches and checks the driver network once, before anything is sent to the workers. */
+    /** Attaches and checks the driver network once per network, before anything is sent to the workers. */
     private SparkModel prepare(Model model) {
         SparkModel net = SparkModel.of(model);
         if (preparedNetwork != model) {
