@@ -1,5 +1,7 @@
 package org.dl4jsr;
 
+import java.io.NotSerializableException;
+import java.io.ObjectStreamException;
 import java.util.Map;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -184,6 +186,22 @@ public final class AdamWSR implements StochasticRoundingConfig {
             throw new IllegalArgumentException("AdamWSR: compactState stores m and v as BF16 halves of one 32-bit slot,"
                     + " so stateRounding must be STOCHASTIC or NEAREST, not NONE");
         }
+    }
+
+    /**
+     * Compact state must never be copied or averaged as numbers. DL4J's stock Spark training masters Java-serialise the
+     * configuration into their broadcast before they average updater state arithmetically; refusing here stops them on
+     * the driver, before any training, with a message that says what to use instead.
+     */
+    private Object writeReplace() throws ObjectStreamException {
+        if (compactState) {
+            throw new NotSerializableException("AdamWSR with compactState(true) cannot be Java-serialised: DL4J's stock"
+                    + " Spark training masters, which serialise the configuration this way, would average the packed"
+                    + " m/v bit patterns as numbers. Train on Spark with"
+                    + " org.dl4jsr.spark.Bf16ParameterAveragingTrainingMaster (it averages compact state correctly), or"
+                    + " use compactState(false). Save networks with ModelSerializer (JSON), not Java serialisation.");
+        }
+        return this;
     }
 
     @Override
