@@ -203,7 +203,7 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
 
     private static WireArray average(List<Bf16WorkerResult> results, boolean params, WireLayout layout, int count,
                                      long key) {
-        float[] sums = new float[Math.toIntExact(layout.values())];
+        float[] sums = WireArray.newSums(layout);
         for (Bf16WorkerResult r : results) {
             WireArray a = params ? r.params : r.state;
             if (a == null) {

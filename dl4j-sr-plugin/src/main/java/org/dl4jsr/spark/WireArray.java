@@ -87,6 +87,16 @@ public final class WireArray implements Serializable {
         return bits;
     }
 
+    /**
+     * An empty sum for {@link #addValuesTo}: every value -0.0, the identity of FP32 addition that also keeps a -0.0
+     * summand (+0.0 would turn the sum of a single -0.0 into +0.0, breaking bit-exactness).
+     */
+    public static float[] newSums(WireLayout layout) {
+        float[] sums = new float[Math.toIntExact(layout.values())];
+        java.util.Arrays.fill(sums, -0.0f);
+        return sums;
+    }
+
     /** Adds this array's values (in value order, see {@link WireLayout}) to {@code sums}, in FP32. */
     public void addValuesTo(float[] sums, WireLayout layout) {
         checkWire(layout);
