@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -14,7 +15,8 @@ import org.apache.spark.api.java.JavaSparkContext;
 /**
  * Spark contexts for the tests, configured entirely from what the build passes in (pom.xml: SPARK_HOME,
  * SPARK_SCALA_VERSION, system properties). Every context writes its temporary files under target/ and
- * {@link #stop} deletes them.
+ * {@link #stop} deletes them. (After a local-cluster run, one of Spark's JVM shutdown hooks recreates that run's local
+ * directory, empty, when the test JVM exits.)
  */
 final class SparkSessions {
     private SparkSessions() {
@@ -60,8 +62,23 @@ final class SparkSessions {
             return;
         }
         String dir = sc.getConf().get("spark.local.dir");
+        boolean cluster = sc.master().startsWith("local-cluster");
         sc.stop();
+        if (cluster) {
+            // the executor JVMs are this JVM's child processes: let them finish before deleting what they wrote
+            ProcessHandle.current().descendants().forEach(p -> awaitExit(p));
+            // the executors' logs (SPARK_HOME/work) and the (empty) jars directory made for them
+            deleteRecursively(Paths.get(System.getProperty("spark.test.home")));
+        }
         deleteRecursively(Paths.get(dir));
+    }
+
+    private static void awaitExit(ProcessHandle p) {
+        try {
+            p.onExit().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            p.destroyForcibly();
+        }
     }
 
     static File tmpDir(String name) {
