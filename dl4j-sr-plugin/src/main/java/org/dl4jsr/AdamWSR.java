@@ -1,6 +1,5 @@
 package org.dl4jsr;
 
-import java.io.NotSerializableException;
 import java.io.ObjectStreamException;
 import java.util.Map;
 import java.util.Objects;
@@ -188,19 +187,9 @@ public final class AdamWSR implements StochasticRoundingConfig {
         }
     }
 
-    /**
-     * Compact state must never be copied or averaged as numbers. DL4J's stock Spark training masters Java-serialise the
-     * configuration into their broadcast before they average updater state arithmetically; refusing here stops them on
-     * the driver, before any training, with a message that says what to use instead.
-     */
+    /** Refuses DL4J's stock Spark training masters on the driver ({@link StockSparkMasterGuard}). */
     private Object writeReplace() throws ObjectStreamException {
-        if (compactState) {
-            throw new NotSerializableException("AdamWSR with compactState(true) cannot be Java-serialised: DL4J's stock"
-                    + " Spark training masters, which serialise the configuration this way, would average the packed"
-                    + " m/v bit patterns as numbers. Train on Spark with"
-                    + " org.dl4jsr.spark.Bf16ParameterAveragingTrainingMaster (it averages compact state correctly), or"
-                    + " use compactState(false). Save networks with ModelSerializer (JSON), not Java serialisation.");
-        }
+        StockSparkMasterGuard.refuseStockSparkMaster(this);
         return this;
     }
 

@@ -72,6 +72,23 @@ class SparkMastersTest {
         WireLayouts.validate(m);
     }
 
+    /** The guard against DL4J's stock Spark masters leaves every other Java serialisation of configurations alone. */
+    @Test
+    void pluginConfigurationsStillJavaSerialiseOutsideDl4jsMasters() throws Exception {
+        MultiLayerNetwork net = net(AdamWSR.builder().compactState(true).build(), false);
+        MultiLayerNetwork wrapped = net(new Nesterovs(0.1, 0.9), false);
+        for (Object conf : new Object[] {net.getLayerWiseConfigurations(), wrapped.getLayerWiseConfigurations()}) {
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+                out.writeObject(conf);
+            }
+            try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(
+                    new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+                assertEquals(conf, in.readObject());
+            }
+        }
+    }
+
     @Test
     void builderKeepsDl4jOptionsAndJsonRoundTrips() {
         Bf16ParameterAveragingTrainingMaster tm = new Bf16ParameterAveragingTrainingMaster.Builder(4, 8)

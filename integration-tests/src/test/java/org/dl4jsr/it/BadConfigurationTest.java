@@ -25,6 +25,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Nesterovs;
 
 /** Configurations that cannot work fail with a message that says what to do, before anything is trained. */
 class BadConfigurationTest {
@@ -85,13 +86,23 @@ class BadConfigurationTest {
     }
 
     /**
-     * DL4J's own master would average compact state's packed bit patterns as numbers: it is stopped on the driver when
-     * it serialises the configuration for its broadcast, before any training job, with a message naming the BF16
-     * master.
+     * DL4J's own master cannot attach its workers (and would average compact state's packed bit patterns as numbers):
+     * it is stopped on the driver when it serialises the configuration for its broadcast, before any training job,
+     * with a message naming the BF16 master.
      */
     @Test
     void dl4jMasterWithCompactState() throws Exception {
-        MultiLayerNetwork net = Nets.mlp(AdamWSR.builder().learningRate(0.01).compactState(true).build());
+        String message = dl4jMasterRefused(AdamWSR.builder().learningRate(0.01).compactState(true).build());
+        assertTrue(message.contains("compact"), message);
+    }
+
+    @Test
+    void dl4jMasterWithWrappedDl4jUpdater() throws Exception {
+        dl4jMasterRefused(new Nesterovs(0.05, 0.9));
+    }
+
+    private static String dl4jMasterRefused(IUpdater updater) throws Exception {
+        MultiLayerNetwork net = Nets.mlp(updater);
         Bf16Training.attach(net);
         int[] before = Nets.bits(net.params());
         TrainingMaster<?, ?> stock = new ParameterAveragingTrainingMaster.Builder(2, 10).batchSizePerWorker(10)
@@ -103,24 +114,12 @@ class BadConfigurationTest {
         sc.sc().listenerBus().waitUntilEmpty(60_000);
         sc.sc().removeSparkListener(training);
         String all = messages(e);
-        assertTrue(all.contains("compactState(true)") && all.contains("Bf16ParameterAveragingTrainingMaster"), all);
+        assertTrue(all.contains("ParameterAveragingTrainingMaster cannot train")
+                && all.contains("org.dl4jsr.spark.Bf16ParameterAveragingTrainingMaster"), all);
         assertEquals(0, training.count(), "no training job may run");
         assertArrayEquals(before, Nets.bits(net.params()), "weights must be unchanged");
         assertEquals(0, net.getIterationCount());
-    }
-
-    /** DL4J's master with an SR network (not compact): its workers cannot attach and refuse to fit, naming the fix. */
-    @Test
-    void dl4jMasterWithSrNetwork() throws Exception {
-        MultiLayerNetwork net = Nets.mlp(new AdamWSR(0.01));
-        Bf16Training.attach(net);
-        int[] before = Nets.bits(net.params());
-        TrainingMaster<?, ?> stock = new ParameterAveragingTrainingMaster.Builder(2, 10).batchSizePerWorker(10)
-                .averagingFrequency(1).saveUpdater(true).rddTrainingApproach(RDDTrainingApproach.Direct).build();
-        Exception e = assertThrows(Exception.class, () -> new SparkDl4jMultiLayer(sc, net, stock).fit(data));
-        String all = messages(e);
-        assertTrue(all.contains("Bf16NotAttachedException") && all.contains("Bf16ParameterAveragingTrainingMaster"), all);
-        assertArrayEquals(before, Nets.bits(net.params()), "weights must be unchanged");
+        return all;
     }
 
     /** Runs fit with the master; returns the error message after checking that no Spark job ran and nothing changed. */
