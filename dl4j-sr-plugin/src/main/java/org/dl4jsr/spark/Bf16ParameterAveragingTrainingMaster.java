@@ -44,8 +44,8 @@ import org.slf4j.LoggerFactory;
  * <li>The driver network is attached ({@code Bf16Training.attach}) and checked before the first round; every worker
  * builds its network from the broadcast and attaches it with the same {@link Bf16Options}, so every update on a
  * worker is the one single-machine training would apply, rounded with the same counter-based random bits.</li>
- * <li>Parameters and updater state travel as BF16 in both directions ({@link WireArray}: lossless, the values are on
- * the grid): 6 bytes per parameter per direction with AdamWSR (weights, m, v) instead of 12.</li>
+ * <li>Parameters and updater state travel as BF16 in both directions (lossless: the values are on the grid, see
+ * {@code WireArray}): 6 bytes per parameter per direction with AdamWSR (weights, m, v) instead of 12.</li>
  * <li>Averaging sums the workers' values in FP32 in partition order (so the result does not depend on which task
  * finishes first or is retried), divides, and rounds the averages back onto the BF16 grid with stochastic rounding
  * keyed on (seed, round): every worker of the next round receives the same BF16-grid model. Values DL4J keeps in FP32

@@ -20,7 +20,7 @@ import java.util.List;
  * "Values" are numbered in array order, a packed slot contributing m then v; that number is the counter index of the
  * value's stochastic-rounding bits when averages are rounded.
  */
-public final class WireLayout implements Serializable {
+final class WireLayout implements Serializable {
     private static final long serialVersionUID = 1L;
 
     /** Storage kind of a segment. */
