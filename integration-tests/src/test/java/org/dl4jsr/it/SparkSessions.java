@@ -15,8 +15,8 @@ import org.apache.spark.api.java.JavaSparkContext;
 /**
  * Spark contexts for the tests, configured entirely from what the build passes in (pom.xml: SPARK_HOME,
  * SPARK_SCALA_VERSION, system properties). Every context writes its temporary files under target/ and
- * {@link #stop} deletes them. (After a local-cluster run, one of Spark's JVM shutdown hooks recreates that run's local
- * directory, empty, when the test JVM exits.)
+ * {@link #stop} deletes them. (One of Spark's JVM shutdown hooks recreates the first context's local directory, empty,
+ * under target/spark-tmp when the test JVM exits.)
  */
 final class SparkSessions {
     private SparkSessions() {
