@@ -19,6 +19,7 @@ import org.dl4jsr.spark.Bf16ParameterAveragingTrainingMaster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
@@ -61,11 +62,28 @@ class EquivalenceTest {
         assertMlnEquivalent(new Nesterovs(0.05, 0.9), 2, 12);
     }
 
+    /** A true BFLOAT16 network: weights and moments are BF16 arrays, sent as they are. */
+    @Test
+    void bfloat16NetworkEverySecondStep() {
+        assertMlnEquivalent(new AdamWSR(0.02), 2, 12, true);
+    }
+
     private void assertMlnEquivalent(IUpdater updater, int frequency, int steps) {
+        assertMlnEquivalent(updater, frequency, steps, false);
+    }
+
+    private void assertMlnEquivalent(IUpdater updater, int frequency, int steps, boolean bf16) {
         List<DataSet> batches = IrisBatches.batches(10);
-        MultiLayerNetwork single = Nets.mlp(updater);
+        if (bf16) {
+            List<DataSet> cast = new ArrayList<>();
+            for (DataSet b : batches) {
+                cast.add(new DataSet(b.getFeatures().castTo(DataType.BFLOAT16), b.getLabels().castTo(DataType.BFLOAT16)));
+            }
+            batches = cast;
+        }
+        MultiLayerNetwork single = bf16 ? Nets.bf16Mlp(updater) : Nets.mlp(updater);
         Bf16Training.attach(single);
-        MultiLayerNetwork driver = Nets.mlp(updater);
+        MultiLayerNetwork driver = bf16 ? Nets.bf16Mlp(updater) : Nets.mlp(updater);
         SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(sc, driver, oneWorker(10, frequency));
         for (int step = 0; step < steps; step += frequency) {
             List<DataSet> round = new ArrayList<>();
@@ -80,6 +98,7 @@ class EquivalenceTest {
             assertArrayEquals(Nets.bits(single.getUpdater().getStateViewArray()),
                     Nets.bits(driver.getUpdater().getStateViewArray()), "updater state " + at);
             assertEquals(single.getIterationCount(), driver.getIterationCount(), "iteration " + at);
+            assertEquals(single.params().dataType(), driver.params().dataType());
         }
     }
 

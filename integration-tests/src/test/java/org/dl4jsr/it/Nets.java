@@ -26,9 +26,13 @@ final class Nets {
     }
 
     static MultiLayerConfiguration mlpConf(IUpdater updater, int hidden) {
+        return mlpConf(updater, hidden, Activation.TANH);
+    }
+
+    static MultiLayerConfiguration mlpConf(IUpdater updater, int hidden, Activation activation) {
         return base(updater).list()
-                .layer(new DenseLayer.Builder().nIn(4).nOut(hidden).activation(Activation.TANH).build())
-                .layer(new DenseLayer.Builder().nIn(hidden).nOut(hidden).activation(Activation.TANH).build())
+                .layer(new DenseLayer.Builder().nIn(4).nOut(hidden).activation(activation).build())
+                .layer(new DenseLayer.Builder().nIn(hidden).nOut(hidden).activation(activation).build())
                 .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(hidden).nOut(3)
                         .activation(Activation.SOFTMAX).build())
                 .build();
@@ -40,6 +44,15 @@ final class Nets {
 
     static MultiLayerNetwork mlp(IUpdater updater, int hidden) {
         MultiLayerNetwork net = new MultiLayerNetwork(mlpConf(updater, hidden));
+        net.init();
+        return net;
+    }
+
+    /** A true BFLOAT16 network (GELU: ND4J back-propagates it in BF16, unlike tanh). */
+    static MultiLayerNetwork bf16Mlp(IUpdater updater) {
+        MultiLayerConfiguration conf = mlpConf(updater, 16, Activation.GELU);
+        conf.setDataType(DataType.BFLOAT16);
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
         net.init();
         return net;
     }
