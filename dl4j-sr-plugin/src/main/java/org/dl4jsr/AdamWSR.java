@@ -1,5 +1,6 @@
 package org.dl4jsr;
 
+import java.io.ObjectStreamException;
 import java.util.Map;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -184,6 +185,12 @@ public final class AdamWSR implements StochasticRoundingConfig {
             throw new IllegalArgumentException("AdamWSR: compactState stores m and v as BF16 halves of one 32-bit slot,"
                     + " so stateRounding must be STOCHASTIC or NEAREST, not NONE");
         }
+    }
+
+    /** Refuses DL4J's stock Spark training masters on the driver ({@link StockSparkMasterGuard}). */
+    private Object writeReplace() throws ObjectStreamException {
+        StockSparkMasterGuard.refuseStockSparkMaster(this);
+        return this;
     }
 
     @Override

@@ -12,6 +12,6 @@ public final class Bf16NotAttachedException extends IllegalStateException {
                 + " attached: call Bf16Training.attach(net) before fit(). A network loses its attachment when DL4J builds"
                 + " a new network or updater from the configuration: clone(), ModelSerializer.restore..., convertDataType,"
                 + " setUpdater, clear(), or replicas made by ParallelWrapper or Spark; attach the new network too"
-                + " (Spark: use the plugin's training master).");
+                + " (Spark: train with org.dl4jsr.spark.Bf16ParameterAveragingTrainingMaster).");
     }
 }

@@ -1,5 +1,6 @@
 package org.dl4jsr;
 
+import java.io.ObjectStreamException;
 import java.util.Map;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -116,6 +117,12 @@ public final class Bf16Updater implements StochasticRoundingConfig {
     @Override
     public void setLrAndSchedule(double lr, ISchedule lrSchedule) {
         updater.setLrAndSchedule(lr, lrSchedule);
+    }
+
+    /** Refuses DL4J's stock Spark training masters on the driver ({@link StockSparkMasterGuard}). */
+    private Object writeReplace() throws ObjectStreamException {
+        StockSparkMasterGuard.refuseStockSparkMaster(this);
+        return this;
     }
 
     @Override

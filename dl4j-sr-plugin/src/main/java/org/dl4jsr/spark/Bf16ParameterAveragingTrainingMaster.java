@@ -1,0 +1,418 @@
+package org.dl4jsr.spark;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.Function;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.core.loader.DataSetLoader;
+import org.deeplearning4j.core.loader.MultiDataSetLoader;
+import org.deeplearning4j.core.storage.Persistable;
+import org.deeplearning4j.core.storage.StorageMetaData;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.spark.api.RepartitionStrategy;
+import org.deeplearning4j.spark.api.TrainingHook;
+import org.deeplearning4j.spark.api.WorkerConfiguration;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingResult;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
+import org.dl4jsr.Bf16Options;
+import org.dl4jsr.rounding.CounterRng;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * DL4J's {@link ParameterAveragingTrainingMaster} for networks trained in BF16 with stochastic rounding. Use it exactly
+ * like DL4J's master, with {@code SparkDl4jMultiLayer} or {@code SparkComputationGraph}:
+ * <pre>{@code
+ * TrainingMaster tm = new Bf16ParameterAveragingTrainingMaster.Builder(rddDataSetNumExamples)
+ *         .batchSizePerWorker(32).averagingFrequency(5).build();
+ * new SparkDl4jMultiLayer(sc, net, tm).fit(trainingData);
+ * }</pre>
+ * What changes against DL4J's master:
+ * <ul>
+ * <li>The driver network is attached ({@code Bf16Training.attach}) and checked before the first round; every worker
+ * builds its network from the broadcast and attaches it with the same {@link Bf16Options}, so every update on a
+ * worker is the one single-machine training would apply, rounded with the same counter-based random bits.</li>
+ * <li>Parameters and updater state travel as BF16 in both directions (lossless: the values are on the grid, see
+ * {@code WireArray}): 6 bytes per parameter per direction with AdamWSR (weights, m, v) instead of 12.</li>
+ * <li>Averaging sums the workers' values in FP32 in partition order (so the result does not depend on which task
+ * finishes first or is retried), divides, and rounds the averages back onto the BF16 grid with stochastic rounding
+ * keyed on (seed, round): every worker of the next round receives the same BF16-grid model. Values DL4J keeps in FP32
+ * (wrapped DL4J updaters' state, NoOp parameters) are averaged in FP32 as DL4J does. The round is identified by the
+ * network's iteration count at its start.</li>
+ * <li>Results are summed on the driver, so {@code aggregationDepth} has no effect; updater state is averaged by
+ * default ({@code saveUpdater(true)}); training statistics ({@code collectTrainingStats}) are not supported.</li>
+ * </ul>
+ */
+public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrainingMaster {
+    private static final Logger log = LoggerFactory.getLogger(Bf16ParameterAveragingTrainingMaster.class);
+    /** Streams of the averaging rounding bits (worker updates use streams >= -1). */
+    static final long PARAMS_STREAM = -2;
+    static final long STATE_STREAM = -3;
+
+    private SparkBf16Options bf16Options;
+
+    /** The driver network this master has attached and checked (transient: per driver JVM). */
+    private transient Model preparedNetwork;
+    private transient Broadcast<Bf16NetBroadcast> roundBroadcast;
+    private transient WireLayout roundParamLayout;
+    private transient WireLayout roundStateLayout;
+    private transient int roundsDone;
+
+    /** For JSON. */
+    protected Bf16ParameterAveragingTrainingMaster() {
+        super();
+    }
+
+    protected Bf16ParameterAveragingTrainingMaster(Builder builder) {
+        super(builder);
+        this.bf16Options = SparkBf16Options.of(builder.bf16Options);
+    }
+
+    /** The options workers attach their networks with. */
+    public SparkBf16Options getBf16Options() {
+        return bf16Options;
+    }
+
+    /** Averaging rounds completed by this master (in this JVM). */
+    public int getRoundsDone() {
+        return roundsDone;
+    }
+
+    // Every training entry point prepares (attaches and checks) the driver network before Spark runs anything.
+
+    @Override
+    public void executeTraining(SparkDl4jMultiLayer network, JavaRDD<DataSet> trainingData) {
+        prepare(network.getNetwork());
+        super.executeTraining(network, trainingData);
+    }
+
+    @Override
+    public void executeTraining(SparkComputationGraph graph, JavaRDD<DataSet> trainingData) {
+        prepare(graph.getNetwork());
+        super.executeTraining(graph, trainingData);
+    }
+
+    @Override
+    public void executeTrainingMDS(SparkComputationGraph graph, JavaRDD<MultiDataSet> trainingData) {
+        prepare(graph.getNetwork());
+        super.executeTrainingMDS(graph, trainingData);
+    }
+
+    @Override
+    public void executeTrainingPaths(SparkDl4jMultiLayer network, SparkComputationGraph graph,
+                                     JavaRDD<String> trainingDataPaths, DataSetLoader dsLoader,
+                                     MultiDataSetLoader mdsLoader) {
+        prepare(network != null ? network.getNetwork() : graph.getNetwork());
+        super.executeTrainingPaths(network, graph, trainingDataPaths, dsLoader, mdsLoader);
+    }
+
+    @Override
+    public ParameterAveragingTrainingWorker getWorkerInstance(SparkDl4jMultiLayer network) {
+        return worker(network.getNetwork(), network.getSparkContext());
+    }
+
+    @Override
+    public ParameterAveragingTrainingWorker getWorkerInstance(SparkComputationGraph graph) {
+        return worker(graph.getNetwork(), graph.getSparkContext());
+    }
+
+    private Bf16ParameterAveragingWorker worker(Model model, JavaSparkContext sc) {
+        SparkModel net = prepare(model);
+        WireLayout paramLayout = WireLayouts.params(net);
+        WireLayout stateLayout = WireLayouts.state(net);
+        WireArray params = WireArray.encode(ArrayBits.of(net.params()), paramLayout, "Parameter");
+        WireArray state = stateLayout == null ? null
+                : WireArray.encode(ArrayBits.of(net.updaterState()), stateLayout, "Updater state");
+        Bf16NetBroadcast tuple = new Bf16NetBroadcast(net.configJson(), net.isGraph(), net.dataType(), paramLayout,
+                params, stateLayout, state);
+        releaseBroadcast();
+        roundBroadcast = sc.broadcast(tuple);
+        roundParamLayout = paramLayout;
+        roundStateLayout = stateLayout;
+        WorkerConfiguration configuration = new WorkerConfiguration(net.isGraph(), rddDataSetNumExamples,
+                batchSizePerWorker, averagingFrequency, prefetchNumBatches, false);
+        return new Bf16ParameterAveragingWorker(roundBroadcast, saveUpdater, bf16Options, configuration,
+                trainingHookList, listeners, getRouterProvider());
+    }
+
+    /** Attaches and checks the driver network once per network, before anything is sent to the workers. */
+    private SparkModel prepare(Model model) {
+        SparkModel net = SparkModel.of(model);
+        if (preparedNetwork != model) {
+            net.attach(bf16Options.toOptions());
+            WireLayouts.validate(net);
+            preparedNetwork = model;
+        }
+        return net;
+    }
+
+    @Override
+    protected void processResults(SparkDl4jMultiLayer network, SparkComputationGraph graph,
+                                  JavaRDD<ParameterAveragingTrainingResult> results, int splitNum, int totalSplits) {
+        SparkModel net = SparkModel.of(network != null ? network.getNetwork() : graph.getNetwork());
+        // collect() returns the results in partition order: the FP32 sums below do not depend on task timing.
+        List<Bf16WorkerResult> collected = results.map(new ToWire()).collect();
+        releaseBroadcast();
+        List<Bf16WorkerResult> withData = new ArrayList<>();
+        for (Bf16WorkerResult r : collected) {
+            if (r != null) {
+                withData.add(r);
+            }
+        }
+        if (withData.isEmpty()) {
+            log.info("Skipping imbalanced split with no data for all executors");
+            return;
+        }
+        int count = withData.size();
+        int round = net.iterationCount();
+        long seed = bf16Options.getSeed();
+
+        WireArray params = average(withData, true, roundParamLayout, count, CounterRng.key(seed, round, PARAMS_STREAM));
+        net.setParams(ArrayBits.params(params.decodeBits(roundParamLayout), net.dataType()));
+        if (saveUpdater && roundStateLayout != null) {
+            WireArray state = average(withData, false, roundStateLayout, count, CounterRng.key(seed, round, STATE_STREAM));
+            net.setUpdaterState(ArrayBits.updaterState(state.decodeBits(roundStateLayout), net.dataType()));
+        }
+
+        double scoreSum = 0;
+        for (Bf16WorkerResult r : withData) {
+            scoreSum += r.score;
+        }
+        if (network != null) {
+            network.setScore(scoreSum / count);
+        } else {
+            graph.setScore(scoreSum / count);
+        }
+        routeListenerInfo(withData);
+        net.setIterationCount(round + averagingFrequency);
+        roundsDone++;
+        log.info("Completed training of split {} of {}: averaged {} workers in BF16", splitNum, totalSplits, count);
+    }
+
+    private static WireArray average(List<Bf16WorkerResult> results, boolean params, WireLayout layout, int count,
+                                     long key) {
+        float[] sums = WireArray.newSums(layout);
+        for (Bf16WorkerResult r : results) {
+            WireArray a = params ? r.params : r.state;
+            if (a == null) {
+                throw new IllegalStateException("A worker returned no updater state although saveUpdater is set");
+            }
+            a.addValuesTo(sums, layout);
+        }
+        long drawKey = CounterRng.drawKey(key, CounterRng.WEIGHT);
+        return WireArray.average(sums, count, layout, i -> CounterRng.bits(drawKey, i) & 0xFFFF);
+    }
+
+    /** As DL4J's master does: what the workers' listeners recorded goes to the stats storage. */
+    private void routeListenerInfo(List<Bf16WorkerResult> results) {
+        if (statsStorage == null) {
+            return;
+        }
+        List<StorageMetaData> meta = new ArrayList<>();
+        List<Persistable> staticInfo = new ArrayList<>();
+        List<Persistable> updates = new ArrayList<>();
+        for (Bf16WorkerResult r : results) {
+            addAll(meta, r.listenerMetaData);
+            addAll(staticInfo, r.listenerStaticInfo);
+            addAll(updates, r.listenerUpdates);
+        }
+        if (!meta.isEmpty()) {
+            statsStorage.putStorageMetaData(meta);
+        }
+        if (!staticInfo.isEmpty()) {
+            statsStorage.putStaticInfo(staticInfo);
+        }
+        if (!updates.isEmpty()) {
+            statsStorage.putUpdate(updates);
+        }
+    }
+
+    private static <T> void addAll(List<T> to, Collection<? extends T> from) {
+        if (from != null) {
+            to.addAll(from);
+        }
+    }
+
+    private void releaseBroadcast() {
+        if (roundBroadcast != null) {
+            roundBroadcast.destroy();
+            roundBroadcast = null;
+        }
+    }
+
+    @Override
+    public void setCollectTrainingStats(boolean collectTrainingStats) {
+        if (collectTrainingStats) {
+            throw new UnsupportedOperationException("Bf16ParameterAveragingTrainingMaster does not collect DL4J training"
+                    + " statistics; use Spark's UI or a SparkListener for timings");
+        }
+        super.setCollectTrainingStats(false);
+    }
+
+    /** Reads a master written by {@link #toJson()}. */
+    public static Bf16ParameterAveragingTrainingMaster fromJson(String json) {
+        try {
+            return getJsonMapper().readValue(json, Bf16ParameterAveragingTrainingMaster.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("Could not parse a Bf16ParameterAveragingTrainingMaster from JSON", e);
+        }
+    }
+
+    /** Sends a worker's result in its wire form (runs on the executor, in the training task). */
+    private static final class ToWire implements Function<ParameterAveragingTrainingResult, Bf16WorkerResult> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public Bf16WorkerResult call(ParameterAveragingTrainingResult r) {
+            if (!(r instanceof Bf16TrainingResult)) {
+                throw new IllegalStateException("Expected a result of Bf16ParameterAveragingWorker, got " + r);
+            }
+            return ((Bf16TrainingResult) r).getWire();
+        }
+    }
+
+    /**
+     * Builder with DL4J's options (same names and defaults, except {@code saveUpdater}, true here) plus
+     * {@link #bf16Options(Bf16Options)}.
+     */
+    public static class Builder extends ParameterAveragingTrainingMaster.Builder {
+        private Bf16Options bf16Options = Bf16Options.defaults();
+
+        /** Workers: Spark's default parallelism. {@code rddDataSetNumExamples}: examples in each DataSet of the RDD. */
+        public Builder(int rddDataSetNumExamples) {
+            this(null, rddDataSetNumExamples);
+        }
+
+        public Builder(Integer numWorkers, int rddDataSetNumExamples) {
+            super(numWorkers, rddDataSetNumExamples);
+            this.saveUpdater = true;
+        }
+
+        /** How workers attach their networks; its seed also keys the rounding of averages. */
+        public Builder bf16Options(Bf16Options options) {
+            if (options == null) {
+                throw new IllegalArgumentException("bf16Options must not be null (use Bf16Options.defaults())");
+            }
+            this.bf16Options = options;
+            return this;
+        }
+
+        @Override
+        public Builder averagingFrequency(int averagingFrequency) {
+            if (averagingFrequency < 1) {
+                throw new IllegalArgumentException("averagingFrequency must be >= 1 (the number of minibatches each worker"
+                        + " fits between two averaging rounds), got " + averagingFrequency);
+            }
+            super.averagingFrequency(averagingFrequency);
+            return this;
+        }
+
+        @Override
+        public Builder batchSizePerWorker(int batchSizePerWorker) {
+            if (batchSizePerWorker < 1) {
+                throw new IllegalArgumentException("batchSizePerWorker must be >= 1, got " + batchSizePerWorker);
+            }
+            super.batchSizePerWorker(batchSizePerWorker);
+            return this;
+        }
+
+        @Override
+        public Builder trainingHooks(Collection<TrainingHook> trainingHooks) {
+            super.trainingHooks(trainingHooks);
+            return this;
+        }
+
+        @Override
+        public Builder trainingHooks(TrainingHook... hooks) {
+            super.trainingHooks(hooks);
+            return this;
+        }
+
+        @Override
+        public Builder aggregationDepth(int aggregationDepth) {
+            super.aggregationDepth(aggregationDepth);
+            return this;
+        }
+
+        @Override
+        public Builder workerPrefetchNumBatches(int prefetchNumBatches) {
+            super.workerPrefetchNumBatches(prefetchNumBatches);
+            return this;
+        }
+
+        @Override
+        public Builder saveUpdater(boolean saveUpdater) {
+            super.saveUpdater(saveUpdater);
+            return this;
+        }
+
+        @Override
+        public Builder repartionData(Repartition repartition) {
+            super.repartionData(repartition);
+            return this;
+        }
+
+        @Override
+        public Builder repartitionStrategy(RepartitionStrategy repartitionStrategy) {
+            super.repartitionStrategy(repartitionStrategy);
+            return this;
+        }
+
+        @Override
+        public Builder storageLevel(StorageLevel storageLevel) {
+            super.storageLevel(storageLevel);
+            return this;
+        }
+
+        @Override
+        public Builder storageLevelStreams(StorageLevel storageLevelStreams) {
+            super.storageLevelStreams(storageLevelStreams);
+            return this;
+        }
+
+        @Override
+        public Builder rddTrainingApproach(RDDTrainingApproach rddTrainingApproach) {
+            super.rddTrainingApproach(rddTrainingApproach);
+            return this;
+        }
+
+        @Override
+        public Builder exportDirectory(String exportDirectory) {
+            super.exportDirectory(exportDirectory);
+            return this;
+        }
+
+        @Override
+        public Builder rngSeed(long rngSeed) {
+            super.rngSeed(rngSeed);
+            return this;
+        }
+
+        @Override
+        public Builder collectTrainingStats(boolean collectTrainingStats) {
+            if (collectTrainingStats) {
+                throw new UnsupportedOperationException("Bf16ParameterAveragingTrainingMaster does not collect DL4J"
+                        + " training statistics; use Spark's UI or a SparkListener for timings");
+            }
+            super.collectTrainingStats(false);
+            return this;
+        }
+
+        @Override
+        public Bf16ParameterAveragingTrainingMaster build() {
+            return new Bf16ParameterAveragingTrainingMaster(this);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package org.dl4jsr.spark;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.deeplearning4j.nn.updater.UpdaterBlock;
+import org.dl4jsr.AdamWSR;
+import org.dl4jsr.Rounding;
+import org.dl4jsr.StochasticRoundingConfig;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.NoOp;
+
+/**
+ * The {@link WireLayout}s of an attached network's parameters and updater state, read from its updater blocks, and the
+ * check that a network can be averaged by {@link Bf16ParameterAveragingTrainingMaster}.
+ */
+final class WireLayouts {
+    private WireLayouts() {
+    }
+
+    /** SR blocks hold their weights on the grid; NoOp and frozen parameters stay FP32 (DL4J updates them itself). */
+    static WireLayout params(SparkModel net) {
+        boolean bf16 = net.dataType() == DataType.BFLOAT16;
+        WireLayout.Builder b = WireLayout.builder(net.params().length());
+        for (UpdaterBlock ub : net.updaterBlocks()) {
+            long start = ub.getParamOffsetStart();
+            long n = ub.getParamOffsetEnd() - start;
+            IUpdater u = config(ub);
+            boolean grid = bf16 || u instanceof StochasticRoundingConfig
+                    && ((StochasticRoundingConfig) u).getWeightRounding() != Rounding.NONE;
+            b.add(start, n, grid ? WireLayout.Kind.GRID : WireLayout.Kind.FP32);
+        }
+        return b.build();
+    }
+
+    /** AdamWSR moments are on the grid (or packed); other updaters' state is FP32 on a FLOAT network. Null: no state. */
+    static WireLayout state(SparkModel net) {
+        if (net.updaterState() == null) {
+            return null;
+        }
+        boolean bf16 = net.dataType() == DataType.BFLOAT16;
+        WireLayout.Builder b = WireLayout.builder(net.updaterState().length());
+        for (UpdaterBlock ub : net.updaterBlocks()) {
+            long start = ub.getUpdaterViewOffsetStart();
+            long size = ub.getUpdaterViewOffsetEnd() - start;
+            IUpdater u = config(ub);
+            if (bf16) {
+                b.add(start, size, WireLayout.Kind.GRID);
+            } else if (u instanceof AdamWSR) {
+                AdamWSR a = (AdamWSR) u;
+                long n = ub.getParamOffsetEnd() - ub.getParamOffsetStart();
+                if (a.isCompactState()) {
+                    b.add(start, n, WireLayout.Kind.PACKED);
+                } else {
+                    b.add(start, 2 * n, a.getStateRounding() == Rounding.NONE ? WireLayout.Kind.FP32 : WireLayout.Kind.GRID);
+                }
+                // an FP32 master copy, if any, follows as FP32 (gap filled by the builder)
+            } else {
+                b.add(start, size, WireLayout.Kind.FP32);
+            }
+        }
+        return b.build();
+    }
+
+    /**
+     * Refuses networks the BF16 master cannot average faithfully, naming the parameters and what to change. Called on
+     * the attached driver network before anything is sent to the workers.
+     */
+    static void validate(SparkModel net) {
+        List<String> problems = new ArrayList<>();
+        for (UpdaterBlock ub : net.updaterBlocks()) {
+            if (ub.getParamOffsetEnd() == ub.getParamOffsetStart()) {
+                continue;
+            }
+            IUpdater u = config(ub);
+            if (u instanceof NoOp) {
+                continue; // frozen or DL4J-managed parameters: averaged in FP32 like DL4J does
+            }
+            String where = blockName(ub) + " (" + u + ")";
+            if (!(u instanceof StochasticRoundingConfig)) {
+                problems.add(where + ": updater is not rounded by the plugin; attach the network with"
+                        + " Bf16Training.attach or configure the layer with AdamWSR / Bf16Updater.wrap(...)");
+                continue;
+            }
+            if (((StochasticRoundingConfig) u).getWeightRounding() != Rounding.STOCHASTIC) {
+                problems.add(where + ": weightRounding is " + ((StochasticRoundingConfig) u).getWeightRounding()
+                        + ", but BF16 parameter averaging needs every trained weight rounded stochastically onto the"
+                        + " BF16 grid; use weightRounding(STOCHASTIC) (the default)");
+            }
+            if (u instanceof AdamWSR && ((AdamWSR) u).isMasterWeights()) {
+                problems.add(where + ": masterWeights(true) keeps FP32 master weights (the mixed-precision baseline),"
+                        + " which BF16 parameter averaging does not support; train with masterWeights(false)");
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("This network cannot be trained with Bf16ParameterAveragingTrainingMaster"
+                    + " (nothing was trained): " + String.join("; ", problems));
+        }
+    }
+
+    private static IUpdater config(UpdaterBlock ub) {
+        return (IUpdater) ub.getGradientUpdater().getConfig();
+    }
+
+    private static String blockName(UpdaterBlock ub) {
+        List<String> names = new ArrayList<>();
+        for (Object o : ub.getLayersAndVariablesInBlock()) {
+            UpdaterBlock.ParamState p = (UpdaterBlock.ParamState) o;
+            names.add(p.getLayer().getConfig().getLayerName() + "/" + p.getParamName());
+        }
+        return "parameters " + names;
+    }
+}

@@ -1,0 +1,169 @@
+package org.dl4jsr.examples.spark;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.spark.api.TrainingMaster;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.dl4jsr.AdamWSR;
+import org.dl4jsr.spark.Bf16ParameterAveragingTrainingMaster;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * DL4J's {@link ParameterAveragingTrainingMaster} (FP32 Adam, updater state averaged) against the plugin's
+ * {@link Bf16ParameterAveragingTrainingMaster} (AdamWSR: BF16 weights and moments) on the same job: the same MLP, the
+ * same synthetic data, the same rounds (each round: every worker fits {@code --frequency} minibatches, then averaging).
+ * Measured by Spark for both ({@link SparkTraffic}): bytes of the round's broadcast (driver to each executor) and of
+ * one worker's task result (worker to driver), and the wall time per round (median after warm-up rounds).
+ *
+ * <p>Run: {@code mvn -q -pl examples -am package -DskipTests exec:exec@spark-bench} (optionally
+ * {@code -Dargs="--hidden 1024 --rounds 10 --workers 2 --compress false"}). Headline lines start with RESULT.
+ * {@code --compress false} (default) reports the serialised sizes; {@code true} lets Spark lz4-compress broadcasts.
+ */
+public final class SparkAveragingBenchmark {
+    private static final int FEATURES = 64;
+    private static final int CLASSES = 10;
+
+    private SparkAveragingBenchmark() {
+    }
+
+    public static void main(String[] args) {
+        int hidden = 1024;
+        int rounds = 10;
+        int warmup = 2;
+        int workers = 2;
+        int batch = 32;
+        int frequency = 2;
+        boolean compress = false;
+        for (int i = 0; i < args.length; i++) {
+            String v = i + 1 < args.length ? args[i + 1] : "";
+            switch (args[i]) {
+                case "--hidden": hidden = Integer.parseInt(v); i++; break;
+                case "--rounds": rounds = Integer.parseInt(v); i++; break;
+                case "--warmup": warmup = Integer.parseInt(v); i++; break;
+                case "--workers": workers = Integer.parseInt(v); i++; break;
+                case "--batch": batch = Integer.parseInt(v); i++; break;
+                case "--frequency": frequency = Integer.parseInt(v); i++; break;
+                case "--compress": compress = Boolean.parseBoolean(v); i++; break;
+                default:
+                    throw new IllegalArgumentException("Unknown argument " + args[i] + "; use --hidden --rounds --warmup"
+                            + " --workers --batch --frequency --compress");
+            }
+        }
+        SparkConf conf = new SparkConf().setMaster("local[" + workers + "]").setAppName("dl4j-sr Spark benchmark")
+                .set("spark.ui.enabled", "false").set("spark.ui.showConsoleProgress", "false")
+                .set("spark.broadcast.compress", String.valueOf(compress))
+                .set("spark.driver.maxResultSize", "0");
+        JavaSparkContext sc = new JavaSparkContext(conf);
+        try {
+            SparkTraffic traffic = SparkTraffic.register(sc);
+            List<List<DataSet>> data = data(warmup + rounds, workers * frequency, batch);
+            Result stock = run(sc, traffic, "dl4j_stock_fp32_adam", new Adam(1e-3), hidden, data, warmup,
+                    new ParameterAveragingTrainingMaster.Builder(workers, batch).batchSizePerWorker(batch)
+                            .averagingFrequency(frequency).saveUpdater(true)
+                            .rddTrainingApproach(RDDTrainingApproach.Direct).repartionData(Repartition.Never).build());
+            Result ours = run(sc, traffic, "bf16_sr_adamwsr", new AdamWSR(1e-3), hidden, data, warmup,
+                    new Bf16ParameterAveragingTrainingMaster.Builder(workers, batch).batchSizePerWorker(batch)
+                            .averagingFrequency(frequency)
+                            .rddTrainingApproach(RDDTrainingApproach.Direct).repartionData(Repartition.Never).build());
+            System.out.printf(Locale.ROOT, "RESULT spark_averaging ratio_down=%.3f ratio_up=%.3f ratio_seconds=%.3f"
+                    + " (BF16 master / DL4J master; local[%d], %d params, %d timed rounds, compress=%b)%n",
+                    ours.down / (double) stock.down, ours.up / (double) stock.up, ours.seconds / stock.seconds,
+                    workers, stock.params, rounds, compress);
+        } finally {
+            sc.stop();
+        }
+    }
+
+    private static final class Result {
+        long params;
+        long down;
+        long up;
+        double seconds;
+    }
+
+    private static Result run(JavaSparkContext sc, SparkTraffic traffic, String name, IUpdater updater, int hidden,
+                              List<List<DataSet>> data, int warmup, TrainingMaster<?, ?> master) {
+        MultiLayerNetwork net = network(updater, hidden);
+        SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(sc, net, master);
+        int workers = sc.defaultParallelism();
+        double[] seconds = new double[data.size() - warmup];
+        for (int r = 0; r < data.size(); r++) {
+            if (r == warmup) {
+                traffic.settle();
+                traffic.reset();
+            }
+            long t0 = System.nanoTime();
+            spark.fit(sc.parallelize(data.get(r), workers)); // one fit = one averaging round
+            if (r >= warmup) {
+                seconds[r - warmup] = (System.nanoTime() - t0) / 1e9;
+            }
+        }
+        traffic.settle();
+        Result res = new Result();
+        int rounds = seconds.length;
+        res.params = net.numParams();
+        res.down = traffic.broadcastBytes() / rounds;
+        res.up = traffic.resultBytes() / Math.max(1, traffic.resultTasks());
+        Arrays.sort(seconds);
+        res.seconds = seconds[rounds / 2];
+        System.out.printf(Locale.ROOT, "RESULT spark_round master=%s params=%d bytes_down=%d (%.3f B/param)"
+                + " bytes_up_per_worker=%d (%.3f B/param) seconds_per_round=%.3f (median of %d) score=%.4f%n",
+                name, res.params, res.down, res.down / (double) res.params, res.up, res.up / (double) res.params,
+                res.seconds, rounds, spark.getScore());
+        return res;
+    }
+
+    private static MultiLayerNetwork network(IUpdater updater, int hidden) {
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(1).weightInit(WeightInit.XAVIER)
+                .updater(updater).list()
+                .layer(new DenseLayer.Builder().nIn(FEATURES).nOut(hidden).activation(Activation.TANH).build())
+                .layer(new DenseLayer.Builder().nIn(hidden).nOut(hidden).activation(Activation.TANH).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(hidden).nOut(CLASSES)
+                        .activation(Activation.SOFTMAX).build())
+                .build();
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        return net;
+    }
+
+    /** Per round, {@code perRound} minibatches of a fixed random teacher problem (same for both masters). */
+    private static List<List<DataSet>> data(int rounds, int perRound, int batch) {
+        Nd4j.getRandom().setSeed(12345);
+        INDArray teacher = Nd4j.randn(DataType.FLOAT, FEATURES, CLASSES);
+        List<List<DataSet>> all = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+            List<DataSet> round = new ArrayList<>();
+            for (int b = 0; b < perRound; b++) {
+                INDArray x = Nd4j.randn(DataType.FLOAT, batch, FEATURES);
+                INDArray classes = Nd4j.argMax(x.mmul(teacher), 1);
+                INDArray y = Nd4j.zeros(DataType.FLOAT, batch, CLASSES);
+                for (int i = 0; i < batch; i++) {
+                    y.putScalar(i, classes.getInt(i), 1f);
+                }
+                round.add(new DataSet(x, y));
+            }
+            all.add(round);
+        }
+        return all;
+    }
+}

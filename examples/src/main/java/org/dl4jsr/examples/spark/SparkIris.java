@@ -1,0 +1,99 @@
+package org.dl4jsr.examples.spark;
+
+import java.util.List;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.api.TrainingMaster;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.dl4jsr.AdamWSR;
+import org.dl4jsr.examples.IrisData;
+import org.dl4jsr.rounding.Bf16;
+import org.dl4jsr.spark.Bf16ParameterAveragingTrainingMaster;
+import org.nd4j.evaluation.classification.Evaluation;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * BF16 + stochastic rounding on Spark: an ordinary DL4J network trained on Iris by {@code SparkDl4jMultiLayer} with the
+ * plugin's parameter-averaging master, on {@code local[*]} (one worker per core, inside this JVM). On a cluster, only
+ * the master URL changes (and {@code rddTrainingApproach}: see README-spark.md).
+ *
+ * <p>Run: {@code mvn -q -pl examples -am package -DskipTests exec:exec@spark-iris} (optionally
+ * {@code -Dargs="--epochs 60 --master local[2]"}).
+ */
+public final class SparkIris {
+    private SparkIris() {
+    }
+
+    public static void main(String[] args) {
+        String masterUrl = "local[*]";
+        int epochs = 40;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--master")) {
+                masterUrl = args[++i];
+            } else if (args[i].equals("--epochs")) {
+                epochs = Integer.parseInt(args[++i]);
+            } else {
+                throw new IllegalArgumentException("Unknown argument " + args[i] + " (use --master URL, --epochs N)");
+            }
+        }
+        SparkConf conf = new SparkConf().setMaster(masterUrl).setAppName("dl4j-sr Spark Iris")
+                .set("spark.ui.enabled", "false").set("spark.ui.showConsoleProgress", "false");
+        JavaSparkContext sc = new JavaSparkContext(conf);
+        try {
+            MultiLayerConfiguration netConf = new NeuralNetConfiguration.Builder()
+                    .seed(42).weightInit(WeightInit.XAVIER)
+                    .updater(new AdamWSR(0.02)) // BF16 weights and moments, stochastic rounding
+                    .list()
+                    .layer(new DenseLayer.Builder().nIn(4).nOut(32).activation(Activation.TANH).build())
+                    .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(32).nOut(3)
+                            .activation(Activation.SOFTMAX).build())
+                    .build();
+            MultiLayerNetwork net = new MultiLayerNetwork(netConf);
+            net.init();
+
+            // The only Spark-side change from DL4J: the training master's class. Workers attach automatically.
+            TrainingMaster<?, ?> master = new Bf16ParameterAveragingTrainingMaster.Builder(5)
+                    .batchSizePerWorker(5)
+                    .averagingFrequency(3)
+                    .rddTrainingApproach(RDDTrainingApproach.Direct)
+                    .rngSeed(7)
+                    .build();
+            SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, net, master);
+
+            DataSet iris = IrisData.load();
+            iris.shuffle(123);
+            List<DataSet> minibatches = iris.batchBy(5);
+            JavaRDD<DataSet> data = sc.parallelize(minibatches);
+            long start = System.nanoTime();
+            for (int e = 0; e < epochs; e++) {
+                sparkNet.fit(data);
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+
+            Evaluation eval = new Evaluation(3);
+            eval.eval(iris.getLabels(), net.output(iris.getFeatures()));
+            long offGrid = 0;
+            for (float w : net.params().toFloatVector()) {
+                offGrid += Bf16.isOnGrid(w) ? 0 : 1;
+            }
+            System.out.printf("Spark %s, %d workers: accuracy %.4f after %d epochs (%.1f s); %d of %d weights off the"
+                    + " BF16 grid%n", masterUrl, sc.defaultParallelism(), eval.accuracy(), epochs, seconds, offGrid,
+                    net.numParams());
+            System.out.println("RESULT spark_iris master=" + masterUrl + " workers=" + sc.defaultParallelism()
+                    + " epochs=" + epochs + " accuracy=" + eval.accuracy() + " off_grid=" + offGrid
+                    + " seconds=" + String.format("%.1f", seconds));
+        } finally {
+            sc.stop();
+        }
+    }
+}

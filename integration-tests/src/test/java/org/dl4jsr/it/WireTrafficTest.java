@@ -1,0 +1,86 @@
+package org.dl4jsr.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.spark.api.TrainingMaster;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.dl4jsr.AdamWSR;
+import org.dl4jsr.examples.spark.SparkTraffic;
+import org.dl4jsr.spark.Bf16ParameterAveragingTrainingMaster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+
+/**
+ * Bytes per averaging round, measured by Spark (task result sizes, broadcast blocks), for DL4J's master with DL4J's
+ * FP32 Adam and for the BF16 master with AdamWSR, on the same network shape, data and rounds: 6 bytes per parameter
+ * per direction (weights, m, v in BF16) plus a fixed framing for the BF16 master, 12 for DL4J's.
+ */
+class WireTrafficTest {
+    private static final int HIDDEN = 384;
+    private static final int ROUNDS = 3;
+    private static JavaSparkContext sc;
+    private static SparkTraffic traffic;
+
+    @BeforeAll
+    static void start() {
+        // Uncompressed broadcasts: the figures are the serialised sizes (Spark's lz4 would shrink the all-zero updater
+        // state of the first round, for both masters).
+        sc = SparkSessions.local(2, 1, "traffic", new SparkConf().set("spark.broadcast.compress", "false"));
+        traffic = SparkTraffic.register(sc);
+    }
+
+    @AfterAll
+    static void stop() {
+        SparkSessions.stop(sc);
+    }
+
+    @Test
+    void bf16MasterMovesHalfTheBytesOfDl4jMaster() {
+        long params = Nets.mlp(new Adam(), HIDDEN).numParams();
+        long[] stock = bytesPerRound(new Adam(0.01), new ParameterAveragingTrainingMaster.Builder(2, 10)
+                .batchSizePerWorker(10).averagingFrequency(1).saveUpdater(true)
+                .rddTrainingApproach(RDDTrainingApproach.Direct).repartionData(Repartition.Never).build());
+        long[] ours = bytesPerRound(new AdamWSR(0.01), new Bf16ParameterAveragingTrainingMaster.Builder(2, 10)
+                .batchSizePerWorker(10).averagingFrequency(1)
+                .rddTrainingApproach(RDDTrainingApproach.Direct).repartionData(Repartition.Never).build());
+        System.out.printf("RESULT wire_traffic params=%d stock_down=%d (%.3f B/param) stock_up=%d (%.3f B/param)"
+                        + " bf16_down=%d (%.3f B/param) bf16_up=%d (%.3f B/param)%n", params,
+                stock[0], stock[0] / (double) params, stock[1], stock[1] / (double) params,
+                ours[0], ours[0] / (double) params, ours[1], ours[1] / (double) params);
+        assertTrue(stock[0] >= 12 * params && stock[1] >= 12 * params,
+                "DL4J's master: at least 12 bytes per parameter per direction");
+        // 6 bytes of payload per parameter (weight, m, v in BF16) plus a fixed framing: the configuration JSON in the
+        // broadcast, Spark's task-result envelope
+        assertTrue(ours[0] <= 6 * params + 32_768, "BF16 master, driver to worker: " + ours[0] + " bytes");
+        assertTrue(ours[1] <= 6 * params + 16_384, "BF16 master, worker to driver: " + ours[1] + " bytes");
+    }
+
+    /** {driver to one worker, one worker to driver} bytes per averaging round. */
+    private static long[] bytesPerRound(IUpdater updater, TrainingMaster<?, ?> master) {
+        MultiLayerNetwork net = Nets.mlp(updater, HIDDEN);
+        SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(sc, net, master);
+        List<DataSet> batches = IrisBatches.batches(10);
+        traffic.settle();
+        traffic.reset();
+        for (int r = 0; r < ROUNDS; r++) {
+            JavaRDD<DataSet> round = sc.parallelize(batches.subList(2 * r, 2 * r + 2), 2);
+            spark.fit(round);
+        }
+        traffic.settle();
+        assertEquals(2L * ROUNDS, traffic.resultTasks(), "one result per worker per round");
+        return new long[] {traffic.broadcastBytes() / ROUNDS, traffic.resultBytes() / traffic.resultTasks()};
+    }
+}
