@@ -13,11 +13,6 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.learning.config.AdaMax;
-import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.learning.config.Nesterovs;
-import org.nd4j.linalg.learning.config.RmsProp;
-import org.nd4j.linalg.learning.config.Sgd;
 
 /** Real training on Iris: accuracy, and every weight exactly on the BF16 grid after every step. */
 class TrainingTest {
@@ -73,7 +68,7 @@ class TrainingTest {
     /** A true BFLOAT16 network, with activations ND4J can back-propagate in BF16 (GELU here). */
     @Test
     void bfloat16NetworkTrains() {
-        MultiLayerConfiguration conf = TestNets.irisMlpConf(AdamWSR.builder().learningRate(0.01).build(), 1,
+        MultiLayerConfiguration conf = TestNets.irisMlpConf(AdamWSR.builder().learningRate(0.02).build(), 1,
                 Activation.GELU);
         conf.setDataType(DataType.BFLOAT16);
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
@@ -82,26 +77,12 @@ class TrainingTest {
         assertEquals(DataType.BFLOAT16, net.params().dataType());
         DataSet bf16 = Iris.load(DataType.BFLOAT16);
         INDArray before = net.params().dup();
-        for (int i = 0; i < 200; i++) {
+        for (int i = 0; i < 100; i++) {
             net.fit(bf16);
         }
         double acc = accuracy(net, bf16);
         System.out.println("RESULT iris_bf16_network_adamwsr accuracy=" + acc);
         assertTrue(!before.equals(net.params()));
         assertTrue(acc >= 0.9, "accuracy " + acc);
-    }
-
-    /** attach gives SR to DL4J's own updaters: they are wrapped and trained with rounded weight updates. */
-    @Test
-    void dl4jUpdatersTrainOnTheGridAfterAttach() {
-        IUpdater[] updaters = {new Sgd(0.1), new Nesterovs(0.05, 0.9), new RmsProp(0.01), new AdaMax(0.01)};
-        for (IUpdater u : updaters) {
-            MultiLayerNetwork net = TestNets.irisMlp(u, 4);
-            Bf16Training.attach(net);
-            assertTrue(net.getLayerWiseConfigurations().toJson().contains(Bf16Updater.class.getName()));
-            double acc = trainOnGrid(net, IRIS, 150);
-            System.out.println("RESULT iris_mln_" + u.getClass().getSimpleName() + "_sr accuracy=" + acc);
-            assertTrue(acc >= 0.9, u + " accuracy " + acc);
-        }
     }
 }
