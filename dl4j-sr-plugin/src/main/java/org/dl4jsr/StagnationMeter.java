@@ -1,7 +1,7 @@
 package org.dl4jsr;
 
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -13,6 +13,7 @@ import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.NoOpUpdater;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,7 +21,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A training listener that measures how much of each weight update BF16 can represent: per layer and overall, the
  * fraction of updates smaller than half a BF16 step of their weight (round-to-nearest throws them away: "stalled"),
- * and the mean relative update size {@code sum|u| / sum|w|}. Add it to any MultiLayerNetwork or ComputationGraph,
+ * and the mean relative update size {@code sum|u| / sum|w|} (over the measured parameters). Add it to any MultiLayerNetwork or ComputationGraph,
  * attached for BF16 or plain FP32 ({@code net.addListeners(StagnationMeter.builder().build())}).
  *
  * <p>What is measured: {@code u} is the FP32 update DL4J's step applies ({@code x = x - u}, learning rate, Adam
@@ -34,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * <p>How: the weights are copied when the gradient is ready ({@code onGradientCalculation}) and the update is read
  * from the network's gradient array after the step ({@code iterationDone}): DL4J's updaters leave the update there. On
  * an attached network the meter asks the plugin not to fuse {@link AdamWSR}'s pass, so that the update is written
- * there too; the results stay bit-identical. Cost per iteration: one copy of the weights and one read of weights and
- * update (see {@link #getOverheadNanos()}).
+ * there too; the results stay bit-identical. Cost per iteration: a bulk copy of the weights and of the update, one
+ * vectorised counting loop and two ND4J sums per layer (see {@link #getOverheadNanos()}).
  *
  * <p>Every {@code logEvery} iterations it logs a {@link Report} of that window and keeps it ({@link #getLastReport()});
  * when the overall stalled fraction is at least {@code warnFraction} for {@code warnAfter} windows in a row it logs a
@@ -52,7 +53,11 @@ public final class StagnationMeter extends BaseTrainingListener {
     private BaseMultiLayerUpdater segmentsOf;
     private final List<Segment> segments = new ArrayList<>();
     private final Map<String, Accumulator> window = new LinkedHashMap<>();
-    private float[] before = new float[0];
+    /** FP32 bit patterns of the weights before the step and of the step's update (bulk copies of the arrays). */
+    private int[] before = new int[0];
+    private int[] after = new int[0];
+    /** sum |w| per segment, before the step. */
+    private double[] weightNorms = new double[0];
     private boolean snapshotTaken;
     private int windowFirstIteration = -1;
     private int windowIterations;
@@ -69,7 +74,7 @@ public final class StagnationMeter extends BaseTrainingListener {
             return updates == 0 ? 0 : (double) stalled / updates;
         }
 
-        /** {@code sum|u| / sum|w|} over the counted updates (about 2^-8 = 0.004 is one BF16 step). */
+        /** {@code sum|u| / sum|w|} over the measured parameters (about 2^-8 = 0.004 is one BF16 step). */
         public double relativeUpdate() {
             return sumAbsWeight == 0 ? 0 : sumAbsUpdate / sumAbsWeight;
         }
@@ -132,11 +137,17 @@ public final class StagnationMeter extends BaseTrainingListener {
         if (attachment != null) {
             attachment.makeUpdatesVisible();
         }
+        updateSegments(net.updater());
         INDArray params = floats(net.params());
         if (before.length != params.length()) {
-            before = new float[(int) params.length()];
+            before = new int[(int) params.length()];
         }
-        buffer(params).get((int) params.offset(), before, 0, before.length);
+        bits(params).get((int) params.offset(), before, 0, before.length);
+        INDArray flat = params.reshape(params.length());
+        for (int k = 0; k < segments.size(); k++) {
+            Segment s = segments.get(k);
+            weightNorms[k] = flat.get(NDArrayIndex.interval(s.start, s.end)).norm1Number().doubleValue();
+        }
         snapshotTaken = true;
         overheadNanos += System.nanoTime() - t0;
     }
@@ -149,11 +160,12 @@ public final class StagnationMeter extends BaseTrainingListener {
         snapshotTaken = false;
         long t0 = System.nanoTime();
         NetworkAccess net = NetworkAccess.of(model);
-        updateSegments(net.updater());
         INDArray update = floats(net.gradients());
-        FloatBuffer u = buffer(update);
-        int base = (int) update.offset();
-        if (!measure(u, base)) {
+        if (after.length != update.length()) {
+            after = new int[(int) update.length()];
+        }
+        bits(update).get((int) update.offset(), after, 0, after.length);
+        if (!measure(update)) {
             overheadNanos += System.nanoTime() - t0;
             return;
         }
@@ -168,26 +180,25 @@ public final class StagnationMeter extends BaseTrainingListener {
         overheadNanos += System.nanoTime() - t0;
     }
 
-    /** Adds this iteration's counts to the window; false (nothing added) when the update holds NaN or Inf. */
-    private boolean measure(FloatBuffer u, int base) {
+    /**
+     * Adds this iteration's counts to the window; false (nothing added) when the update holds NaN or Inf. Counting
+     * runs over int copies of the bit patterns (a loop HotSpot vectorises); the sums of magnitudes are ND4J
+     * reductions on the network's own arrays.
+     */
+    private boolean measure(INDArray update) {
         Accumulator[] perSegment = new Accumulator[segments.size()];
+        INDArray flatUpdate = update.reshape(update.length());
         for (int k = 0; k < perSegment.length; k++) {
             Segment s = segments.get(k);
-            Accumulator a = new Accumulator();
-            for (int i = s.start; i < s.end; i++) {
-                float du = Math.abs(u.get(base + i));
-                if (!(du < Float.POSITIVE_INFINITY)) {
-                    return false; // NaN or Inf: the plugin skips such a step, and so does the meter
-                }
-                if (du == 0f) {
-                    continue;
-                }
-                float w = before[i];
-                a.updates++;
-                a.stalled += du < halfStep(w) ? 1 : 0;
-                a.sumAbsUpdate += du;
-                a.sumAbsWeight += Math.abs(w);
+            long counts = count(after, before, s.start, s.end);
+            if (counts < 0) {
+                return false; // NaN or Inf: the plugin skips such a step, and so does the meter
             }
+            Accumulator a = new Accumulator();
+            a.updates = counts >>> 32;
+            a.stalled = counts & 0xFFFFFFFFL;
+            a.sumAbsUpdate = flatUpdate.get(NDArrayIndex.interval(s.start, s.end)).norm1Number().doubleValue();
+            a.sumAbsWeight = weightNorms[k];
             perSegment[k] = a;
         }
         for (int k = 0; k < perSegment.length; k++) {
@@ -198,8 +209,29 @@ public final class StagnationMeter extends BaseTrainingListener {
     }
 
     /**
+     * The hot loop, on FP32 bit patterns: non-zero updates in the high 32 bits of the result and stalled ones in the
+     * low 32 bits, or -1 if an update is NaN or infinite. For non-negative floats, comparing bit patterns as ints
+     * compares values, and the bit pattern of half a BF16 step of w is w's exponent field minus 8 (in the exponent's
+     * place) with a zero significand; when that is not positive (|w| < 2^-119) nothing counts as stalled.
+     */
+    static long count(int[] updateBits, int[] weightBits, int from, int to) {
+        int updates = 0;
+        int stalled = 0;
+        int nonFinite = 0;
+        for (int i = from; i < to; i++) {
+            int u = updateBits[i] & 0x7FFFFFFF;
+            int half = (weightBits[i] & 0x7F800000) - (8 << 23);
+            updates += (-u) >>> 31;                 // u != 0
+            stalled += ((u - half) & (-u)) >>> 31;  // u < half and u != 0
+            nonFinite |= 0x7F7FFFFF - u;            // negative for Inf or NaN
+        }
+        return nonFinite < 0 ? -1 : ((long) updates << 32) | stalled;
+    }
+
+    /**
      * Half the BF16 spacing at |w|: 2^(e-8) for |w| in [2^e, 2^(e+1)), i.e. the float whose exponent is 8 below the
      * weight's and whose significand is zero. Below 2^-119 (never a trained weight) any update counts as visible.
+     * The definition {@link #count} implements on bit patterns.
      */
     static float halfStep(float w) {
         int exponentBits = Float.floatToRawIntBits(w) & 0x7F800000;
@@ -252,18 +284,24 @@ public final class StagnationMeter extends BaseTrainingListener {
             }
             for (Object p : block.getLayersAndVariablesInBlock()) {
                 UpdaterBlock.ParamState ps = (UpdaterBlock.ParamState) p;
-                segments.add(new Segment(ps.getLayer().getConfig().getLayerName(), ps.getParamOffsetStart(),
-                        ps.getParamOffsetEnd()));
+                String layer = ps.getLayer().getConfig().getLayerName();
+                Segment last = segments.isEmpty() ? null : segments.get(segments.size() - 1);
+                if (last != null && last.layer.equals(layer) && last.end == ps.getParamOffsetStart()) {
+                    segments.set(segments.size() - 1, new Segment(layer, last.start, ps.getParamOffsetEnd()));
+                } else {
+                    segments.add(new Segment(layer, ps.getParamOffsetStart(), ps.getParamOffsetEnd()));
+                }
             }
         }
+        weightNorms = new double[segments.size()];
     }
 
     private static INDArray floats(INDArray a) {
         return a.dataType() == DataType.FLOAT ? a : a.castTo(DataType.FLOAT);
     }
 
-    private static FloatBuffer buffer(INDArray floats) {
-        return floats.data().asNio().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    private static IntBuffer bits(INDArray floats) {
+        return floats.data().asNio().order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
     }
 
     /** The last completed window, or null before the first {@code logEvery} iterations have been measured. */

@@ -197,6 +197,42 @@ class StagnationMeterTest {
         }
     }
 
+    /** The vectorised bit-pattern loop counts exactly what the float definition says. */
+    @Test
+    void countingLoopAgreesWithTheDefinition() {
+        SplittableRandom r = new SplittableRandom(4);
+        int n = 50_000;
+        int[] u = new int[n];
+        int[] w = new int[n];
+        long updates = 0;
+        long stalled = 0;
+        for (int i = 0; i < n; i++) {
+            float wi = switch (i % 7) {
+                case 0 -> 0f;
+                case 1 -> (float) r.nextDouble(-1e-37, 1e-37); // tiny and subnormal weights
+                default -> (float) ((r.nextBoolean() ? 1 : -1) * Math.exp(r.nextDouble(-20, 5)));
+            };
+            float ui = i % 11 == 0 ? 0f : (float) ((r.nextBoolean() ? 1 : -1) * Math.exp(r.nextDouble(-25, 0)));
+            if (i % 13 == 0) {
+                ui = StagnationMeter.halfStep(wi) * (r.nextBoolean() ? 1 : -1); // exactly half a step: not below
+            }
+            u[i] = Float.floatToRawIntBits(ui);
+            w[i] = Float.floatToRawIntBits(wi);
+            if (ui != 0) {
+                updates++;
+                stalled += Math.abs(ui) < StagnationMeter.halfStep(wi) ? 1 : 0;
+            }
+        }
+        long counts = StagnationMeter.count(u, w, 0, n);
+        assertEquals(updates, counts >>> 32);
+        assertEquals(stalled, counts & 0xFFFFFFFFL);
+        assertTrue(stalled > n / 10 && stalled < updates - n / 10, "both outcomes occur: " + stalled);
+        u[n / 2] = Float.floatToRawIntBits(Float.NaN);
+        assertEquals(-1, StagnationMeter.count(u, w, 0, n));
+        u[n / 2] = Float.floatToRawIntBits(Float.NEGATIVE_INFINITY);
+        assertEquals(-1, StagnationMeter.count(u, w, 0, n));
+    }
+
     @Test
     void badSettingsAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> StagnationMeter.builder().logEvery(0));

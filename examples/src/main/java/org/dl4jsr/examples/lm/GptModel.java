@@ -7,6 +7,7 @@ import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.distribution.NormalDistribution;
 import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
 import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
+import org.deeplearning4j.nn.conf.layers.samediff.AbstractSameDiffLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInitDistribution;
 import org.nd4j.linalg.activations.Activation;
@@ -53,16 +54,16 @@ public final class GptModel {
                 .updater(opt.weights())
                 .biasUpdater(opt.biases())
                 .list()
-                .layer(new EmbeddingSequenceLayer.Builder().outputDataFormat(RNNFormat.NCW).inputLength(t)
+                .layer(new EmbeddingSequenceLayer.Builder().name("embedding").outputDataFormat(RNNFormat.NCW).inputLength(t)
                         .hasBias(false).nIn(VOCABULARY).nOut(d)
                         .weightInit(new WeightInitDistribution(new NormalDistribution(0, INIT_STD)))
                         .regularization(opt.weightRegularization()).build());
-        list.layer(withRegularization(new PositionEmbedding(d, t), opt));
+        list.layer(named("position", new PositionEmbedding(d, t), opt));
         for (int i = 0; i < shape.blocks(); i++) {
-            list.layer(withRegularization(new TransformerBlock(d, shape.heads(), t, shape.blocks()), opt));
+            list.layer(named("block" + (i + 1), new TransformerBlock(d, shape.heads(), t, shape.blocks()), opt));
         }
-        list.layer(withRegularization(new FinalLayerNorm(d, t), opt));
-        list.layer(new RnnOutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(d).nOut(VOCABULARY)
+        list.layer(named("final-norm", new FinalLayerNorm(d, t), opt));
+        list.layer(new RnnOutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name("head").nIn(d).nOut(VOCABULARY)
                 .activation(Activation.SOFTMAX).dataFormat(RNNFormat.NCW)
                 .weightInit(new WeightInitDistribution(new NormalDistribution(0, INIT_STD)))
                 .regularization(opt.weightRegularization()).build());
@@ -72,8 +73,8 @@ public final class GptModel {
         return net;
     }
 
-    private static <L extends org.deeplearning4j.nn.conf.layers.samediff.AbstractSameDiffLayer> L withRegularization(
-            L layer, Optimisation opt) {
+    private static AbstractSameDiffLayer named(String name, AbstractSameDiffLayer layer, Optimisation opt) {
+        layer.setLayerName(name);
         // Per layer, not network-wide: DL4J M2.1 puts a network-level regularisation twice into each layer's list.
         layer.setRegularization(opt.weightRegularization());
         return layer;

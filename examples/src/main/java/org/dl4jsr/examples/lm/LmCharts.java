@@ -42,7 +42,7 @@ final class LmCharts {
     static Path stalled(Path file, String title, List<LmRun.Result> runs) throws IOException {
         NumberAxis step = new NumberAxis("training step");
         CombinedDomainXYPlot plot = new CombinedDomainXYPlot(step);
-        plot.add(panel(runs, "updates below half a BF16 step", p -> p.stalledFraction(), null), 3);
+        plot.add(panel(runs, "fraction of updates below half a BF16 step", p -> p.stalledFraction(), null), 3);
         XYSeriesCollection lr = new XYSeriesCollection();
         XYSeries s = new XYSeries("learning rate");
         for (LmRun.Point p : runs.get(0).curve()) {
