@@ -116,13 +116,10 @@ public final class LmConfig {
             case "default" -> { }
             case "large" -> {
                 width = 128;
-                heads = 4;
-                blocks = 4;
-                length = 128;
-                batch = 32;
-                steps = 2000;
-                warmup = 100;
-                evalEvery = 50;
+                blocks = 3;
+                steps = 1200;
+                warmup = 60;
+                evalEvery = 40;
                 validationWindows = 512;
             }
             case "tiny" -> {

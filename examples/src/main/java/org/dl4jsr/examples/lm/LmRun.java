@@ -60,6 +60,9 @@ final class LmRun {
         long trainNanos = 0;
         for (int step = 1; step <= c.steps; step++) {
             ByteCorpus.Batch batch = corpus.trainBatch(data, c.batch, c.length);
+            // DL4J's score adds the regularisation term (0.5 * wd * |w|^2 for the FP32 run's WeightDecay), computed
+            // from the weights before the step: take it out so that every strategy reports the data loss.
+            double regularisation = net.calcRegularizationScore(true);
             long t0 = System.nanoTime();
             if (step == 1) {
                 withoutSameDiffChatter(() -> net.fit(batch.features(), batch.labels()));
@@ -67,7 +70,7 @@ final class LmRun {
                 net.fit(batch.features(), batch.labels());
             }
             trainNanos += System.nanoTime() - t0;
-            double trainLoss = net.score() / c.length; // DL4J's score sums the loss over the sequence
+            double trainLoss = (net.score() - regularisation) / c.length; // the score sums the loss over the sequence
             if (!Double.isFinite(trainLoss)) {
                 throw new IllegalStateException(name + ": training diverged at step " + step + " (loss " + trainLoss
                         + "); try a lower --lr");
