@@ -58,6 +58,8 @@ public final class StagnationMeter extends BaseTrainingListener {
     private int[] after = new int[0];
     /** sum |w| per segment, before the step. */
     private double[] weightNorms = new double[0];
+    private final SegmentViews paramViews = new SegmentViews();
+    private final SegmentViews updateViews = new SegmentViews();
     private boolean snapshotTaken;
     private int windowFirstIteration = -1;
     private int windowIterations;
@@ -143,10 +145,9 @@ public final class StagnationMeter extends BaseTrainingListener {
             before = new int[(int) params.length()];
         }
         bits(params).get((int) params.offset(), before, 0, before.length);
-        INDArray flat = params.reshape(params.length());
+        INDArray[] views = paramViews.of(params);
         for (int k = 0; k < segments.size(); k++) {
-            Segment s = segments.get(k);
-            weightNorms[k] = flat.get(NDArrayIndex.interval(s.start, s.end)).norm1Number().doubleValue();
+            weightNorms[k] = views[k].norm1Number().doubleValue();
         }
         snapshotTaken = true;
         overheadNanos += System.nanoTime() - t0;
@@ -187,7 +188,7 @@ public final class StagnationMeter extends BaseTrainingListener {
      */
     private boolean measure(INDArray update) {
         Accumulator[] perSegment = new Accumulator[segments.size()];
-        INDArray flatUpdate = update.reshape(update.length());
+        INDArray[] views = updateViews.of(update);
         for (int k = 0; k < perSegment.length; k++) {
             Segment s = segments.get(k);
             long counts = count(after, before, s.start, s.end);
@@ -197,7 +198,7 @@ public final class StagnationMeter extends BaseTrainingListener {
             Accumulator a = new Accumulator();
             a.updates = counts >>> 32;
             a.stalled = counts & 0xFFFFFFFFL;
-            a.sumAbsUpdate = flatUpdate.get(NDArrayIndex.interval(s.start, s.end)).norm1Number().doubleValue();
+            a.sumAbsUpdate = views[k].norm1Number().doubleValue();
             a.sumAbsWeight = weightNorms[k];
             perSegment[k] = a;
         }
@@ -294,6 +295,30 @@ public final class StagnationMeter extends BaseTrainingListener {
             }
         }
         weightNorms = new double[segments.size()];
+        paramViews.clear();
+        updateViews.clear();
+    }
+
+    /** Views of the segments of one flat array, kept while the array (and the segments) stay the same. */
+    private final class SegmentViews {
+        private INDArray flat;
+        private INDArray[] views;
+
+        INDArray[] of(INDArray array) {
+            if (array != flat) {
+                flat = array;
+                INDArray vector = array.reshape(array.length());
+                views = new INDArray[segments.size()];
+                for (int k = 0; k < views.length; k++) {
+                    views[k] = vector.get(NDArrayIndex.interval(segments.get(k).start, segments.get(k).end));
+                }
+            }
+            return views;
+        }
+
+        void clear() {
+            flat = null;
+        }
     }
 
     private static INDArray floats(INDArray a) {
