@@ -57,6 +57,8 @@ public final class Bf16Attachment {
     private int stepIteration = Integer.MIN_VALUE;
     private int applyIndex;
     private long skippedSteps;
+    /** Set by {@link StagnationMeter}: never fuse, so every update is written to the gradient array first. */
+    private boolean updatesVisible;
 
     /** One updater block: parameters [start, end) and the plugin's updater for them (null for NoOp blocks). */
     private static final class Block {
@@ -285,7 +287,30 @@ public final class Bf16Attachment {
 
     /** True when the block's updater may write the weights itself in this pass (no one needs the update array). */
     boolean canFuse(BlockBinding b) {
-        return passFusable && !b.hasPostUpdaterRegularization();
+        return passFusable && !updatesVisible && !b.hasPostUpdaterRegularization();
+    }
+
+    /**
+     * From now on every update is written over the gradient array before the step function applies it (the unfused
+     * path: same arithmetic, same rounding, same random bits, so results are bit-identical), so that listeners can
+     * read it after the step.
+     */
+    void makeUpdatesVisible() {
+        updatesVisible = true;
+    }
+
+    /** The attachment whose step function the model's optimizer currently uses, or null. */
+    static Bf16Attachment installedOn(Model model) {
+        ConvexOptimizer optimizer = NetworkAccess.of(model).optimizerOrNull();
+        if (!(optimizer instanceof BaseOptimizer)) {
+            return null;
+        }
+        try {
+            Object f = STEP_FUNCTION.get(optimizer);
+            return f instanceof SrStepFunction ? ((SrStepFunction) f).attachment() : null;
+        } catch (IllegalAccessException e) {
+            return null;
+        }
     }
 
     long pass() {

@@ -16,6 +16,10 @@ final class SrStepFunction implements StepFunction {
         this.attachment = attachment;
     }
 
+    Bf16Attachment attachment() {
+        return attachment;
+    }
+
     @Override
     public void step(INDArray x, INDArray line) {
         attachment.step(x, line);

@@ -1,0 +1,93 @@
+package org.dl4jsr.examples.lm;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The paper's experiment at laptop scale: a byte-level GPT (token + position embeddings, causal self-attention
+ * blocks with layer norm and a GELU MLP, as DL4J layers in a MultiLayerNetwork) trained with the same data order and
+ * warm-up + cosine schedule four ways: FP32 (DL4J's Adam with decoupled weight decay), mixed precision (FP32 master
+ * weights), vanilla BF16 (round-to-nearest) and BF16 + stochastic rounding. Prints validation perplexity and bits per
+ * byte, tokens/s, training-state bytes per parameter and the fraction of stalled updates; writes CSV curves and PNG
+ * plots.
+ *
+ * <p>Run: {@code mvn -q -pl examples -am package -DskipTests exec:exec@lm} (add {@code -Dargs="--lr-sweep"} or
+ * {@code -Dargs="--preset large"}; {@code -Dargs="--help"} lists the flags).
+ */
+public final class LmExample {
+    private LmExample() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        LmConfig config;
+        try {
+            config = LmConfig.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+            return;
+        }
+        try {
+            run(config, System.out);
+        } catch (IllegalArgumentException e) {
+            System.err.println("Error: " + e.getMessage());
+            System.exit(2);
+        }
+    }
+
+    /** Runs every strategy at every learning-rate multiplier; prints tables, writes CSV and PNG files. */
+    static List<LmRun.Result> run(LmConfig c, PrintStream out) throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        ByteCorpus corpus = ByteCorpus.load(c.corpus);
+        corpus.requireLength(c.length);
+        List<ByteCorpus.Batch> validation = corpus.validationBatches(c.validationWindows, c.batch, c.length);
+        Files.createDirectories(c.out);
+        out.println("LM experiment: " + c.describe());
+        out.printf(Locale.ROOT, "Corpus %s: %d training bytes, %d validation bytes; %d validation windows of %d bytes%n",
+                corpus.name(), corpus.trainBytes(), corpus.validationBytes(),
+                validation.stream().mapToLong(b -> b.features().size(0)).sum(), c.length);
+        out.printf(Locale.ROOT, "Machine: %d cores, Java %s, ND4J %s, load average %.2f at start%n",
+                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
+                Nd4j.getBackend().getClass().getSimpleName(),
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+
+        Progress progress = new Progress(out, (long) c.steps * c.strategies.size() * c.lrMultipliers.size(), 15);
+        long start = System.nanoTime();
+        List<LmRun.Result> all = new ArrayList<>();
+        for (double multiplier : c.lrMultipliers) {
+            double peakLr = c.peakLr * multiplier;
+            List<LmRun.Result> runs = new ArrayList<>();
+            for (PrecisionStrategy s : c.strategies) {
+                runs.add(LmRun.train(c, corpus, validation, s, peakLr, progress));
+            }
+            LmReport.printTable(out, c, peakLr, runs);
+            String suffix = c.lrMultipliers.size() > 1 ? String.format(Locale.ROOT, "-lr%sx", trim(multiplier)) : "";
+            String title = String.format(Locale.ROOT, "Byte-level GPT, %d params, %d steps, peak lr %s",
+                    runs.get(0).parameters(), c.steps, peakLr);
+            out.println("Wrote " + LmCharts.validationLoss(c.out.resolve("lm-val-loss" + suffix + ".png"), title, runs));
+            out.println("Wrote " + LmCharts.stalled(c.out.resolve("lm-stalled" + suffix + ".png"), title, runs));
+            all.addAll(runs);
+        }
+        out.println("Wrote " + LmReport.writeCurves(c.out, all));
+        out.println("Wrote " + LmReport.writeSummary(c.out, all));
+        double meter = all.stream().mapToDouble(LmRun.Result::meterMillisPerStep).average().orElse(0);
+        double step = all.stream().mapToDouble(r -> r.trainingSeconds() * 1e3 / c.steps).average().orElse(1);
+        out.printf(Locale.ROOT, "StagnationMeter overhead: %.2f ms per step of %.0f ms (%.2f%%)%n", meter, step,
+                100 * meter / step);
+        out.printf(Locale.ROOT, "RESULT lm_total_seconds=%.0f meter_overhead_percent=%.3f%n",
+                (System.nanoTime() - start) / 1e9, 100 * meter / step);
+        return all;
+    }
+
+    private static String trim(double d) {
+        return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+    }
+}

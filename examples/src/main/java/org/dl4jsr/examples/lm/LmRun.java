@@ -1,0 +1,152 @@
+package org.dl4jsr.examples.lm;
+
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.dl4jsr.Bf16Options;
+import org.dl4jsr.Bf16Training;
+import org.dl4jsr.StagnationMeter;
+import org.dl4jsr.TrainingMemory;
+import org.dl4jsr.WarmupCosineSchedule;
+import org.dl4jsr.rounding.Bf16;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/** Trains the model once with one strategy and learning rate, evaluating the validation loss along the way. */
+final class LmRun {
+    /** One evaluation point: after {@code step} training steps. Losses in nats per byte. */
+    record Point(int step, double learningRate, double trainLoss, double validationLoss, double stalledFraction,
+                 double relativeUpdate) {
+    }
+
+    /** What one run measured. */
+    record Result(PrecisionStrategy strategy, double peakLr, List<Point> curve, double validationLoss,
+                  double tokensPerSecond, double bytesPerParameter, double stalledFraction, long parameters,
+                  long offGridWeights, double meterMillisPerStep, double trainingSeconds, MultiLayerNetwork net) {
+        double perplexity() {
+            return Math.exp(validationLoss);
+        }
+
+        double bitsPerByte() {
+            return validationLoss / Math.log(2);
+        }
+    }
+
+    private LmRun() {
+    }
+
+    static Result train(LmConfig c, ByteCorpus corpus, List<ByteCorpus.Batch> validation, PrecisionStrategy strategy,
+                        double peakLr, Progress progress) {
+        WarmupCosineSchedule schedule = new WarmupCosineSchedule(peakLr, c.floor * peakLr, c.warmup, c.steps);
+        MultiLayerNetwork net = GptModel.build(c.shape(), strategy.optimisation(schedule, c.weightDecay, c.seed), c.seed);
+        StagnationMeter meter = StagnationMeter.builder().logEvery(c.evalEvery).build();
+        net.addListeners(meter);
+        if (strategy.attaches()) {
+            Bf16Training.attach(net, Bf16Options.builder().seed(c.seed).build());
+        }
+        String name = strategy.id() + (c.lrMultipliers.size() > 1 ? " lr=" + peakLr : "");
+
+        // Same seed for every strategy: the same batches in the same order.
+        SplittableRandom data = new SplittableRandom(c.seed);
+        List<Point> curve = new ArrayList<>();
+        double validationLoss = validationLoss(net, validation);
+        curve.add(new Point(0, schedule.valueAt(0, 0), Double.NaN, validationLoss, Double.NaN, Double.NaN));
+        double trainSum = 0;
+        int trainCount = 0;
+        long trainNanos = 0;
+        for (int step = 1; step <= c.steps; step++) {
+            ByteCorpus.Batch batch = corpus.trainBatch(data, c.batch, c.length);
+            // DL4J's score adds the regularisation term (0.5 * wd * |w|^2 for the FP32 run's WeightDecay), computed
+            // from the weights before the step: take it out so that every strategy reports the data loss.
+            double regularisation = net.calcRegularizationScore(true);
+            long t0 = System.nanoTime();
+            if (step == 1) {
+                withoutSameDiffChatter(() -> net.fit(batch.features(), batch.labels()));
+            } else {
+                net.fit(batch.features(), batch.labels());
+            }
+            trainNanos += System.nanoTime() - t0;
+            double trainLoss = (net.score() - regularisation) / c.length; // the score sums the loss over the sequence
+            if (!Double.isFinite(trainLoss)) {
+                throw new IllegalStateException(name + ": training diverged at step " + step + " (loss " + trainLoss
+                        + "); try a lower --lr");
+            }
+            trainSum += trainLoss;
+            trainCount++;
+            if (step % c.evalEvery == 0 || step == c.steps) {
+                validationLoss = validationLoss(net, validation);
+                StagnationMeter.Report r = meter.getLastReport();
+                curve.add(new Point(step, schedule.valueAt(step - 1, 0), trainSum / trainCount, validationLoss,
+                        r == null ? Double.NaN : r.overall().stalledFraction(),
+                        r == null ? Double.NaN : r.overall().relativeUpdate()));
+                trainSum = 0;
+                trainCount = 0;
+            }
+            progress.step(name, step, c.steps, trainLoss, validationLoss, tokens(c, step) / (trainNanos / 1e9));
+        }
+        StagnationMeter.Report last = meter.getLastReport();
+        return new Result(strategy, peakLr, curve, validationLoss, tokens(c, c.steps) / (trainNanos / 1e9),
+                TrainingMemory.of(net).bytesPerParameter(), last == null ? Double.NaN : last.overall().stalledFraction(),
+                net.numParams(), offGrid(net.params()), meter.getOverheadNanos() / 1e6 / c.steps, trainNanos / 1e9, net);
+    }
+
+    private static double tokens(LmConfig c, int steps) {
+        return (double) steps * c.batch * c.length;
+    }
+
+    /** Mean cross-entropy (nats per byte) of the next byte over the fixed validation windows. */
+    static double validationLoss(MultiLayerNetwork net, List<ByteCorpus.Batch> validation) {
+        double sum = 0;
+        long count = 0;
+        for (ByteCorpus.Batch b : validation) {
+            INDArray probabilities = net.output(b.features(), false);
+            INDArray target = probabilities.mul(b.labels()).sum(1); // [batch, length]: probability of the true byte
+            sum -= Transforms.log(Transforms.max(target, 1e-30), false).sumNumber().doubleValue();
+            count += target.length();
+        }
+        return sum / count;
+    }
+
+    static long offGrid(INDArray values) {
+        long off = 0;
+        for (float f : values.toFloatVector()) {
+            off += Bf16.isOnGrid(f) ? 0 : 1;
+        }
+        return off;
+    }
+
+    /**
+     * DL4J 1.0.0-M2.1's SameDiff prints one "Added differentiated op ..." line per op to System.out when a SameDiff
+     * layer builds its gradient graph (first training step); drop those lines and keep everything else.
+     */
+    private static void withoutSameDiffChatter(Runnable r) {
+        PrintStream original = System.out;
+        PrintStream filtered = new PrintStream(new OutputStream() {
+            private final StringBuilder line = new StringBuilder();
+
+            @Override
+            public void write(int b) {
+                if (b == '\n') {
+                    String s = line.toString();
+                    line.setLength(0);
+                    if (!s.startsWith("Added differentiated op")) {
+                        original.println(s);
+                    }
+                } else {
+                    line.append((char) b);
+                }
+            }
+        }, true, StandardCharsets.ISO_8859_1);
+        System.setOut(filtered);
+        try {
+            r.run();
+        } finally {
+            System.out.flush();
+            System.setOut(original);
+        }
+    }
+}
