@@ -1,9 +1,7 @@
 package org.dl4jsr.examples.lm;
 
 import java.util.Map;
-import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.deeplearning4j.nn.conf.layers.samediff.SameDiffLayer;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -11,28 +9,19 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** Adds a learned position embedding [width, length] to a sequence [batch, width, length] (GPT's wpe). */
-public class PositionEmbedding extends SameDiffLayer {
-    private int width;
-    private int length;
-
+public class PositionEmbedding extends SequenceLayer {
     /** For JSON. */
     protected PositionEmbedding() {
     }
 
     public PositionEmbedding(int width, int length) {
-        this.width = width;
-        this.length = length;
-    }
-
-    @Override
-    public InputType getOutputType(int layerIndex, InputType inputType) {
-        return InputType.recurrent(width, length);
+        super(width, length);
     }
 
     @Override
     public void defineParameters(SDLayerParams params) {
         params.clear();
-        params.addWeightParam("P", width, length);
+        params.addWeightParam("P", getWidth(), getLength());
     }
 
     @Override
@@ -44,13 +33,5 @@ public class PositionEmbedding extends SameDiffLayer {
     @Override
     public SDVariable defineLayer(SameDiff sd, SDVariable input, Map<String, SDVariable> p, SDVariable mask) {
         return input.add(p.get("P"));
-    }
-
-    public int getWidth() {
-        return width;
-    }
-
-    public int getLength() {
-        return length;
     }
 }

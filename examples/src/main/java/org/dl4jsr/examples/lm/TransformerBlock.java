@@ -1,9 +1,7 @@
 package org.dl4jsr.examples.lm;
 
 import java.util.Map;
-import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.deeplearning4j.nn.conf.layers.samediff.SameDiffLayer;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -18,10 +16,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Matrices are "weight" parameters and layer-norm gains/biases and linear biases are "bias" parameters, so the
  * network's {@code biasUpdater} and {@code regularizationBias} apply to them (no weight decay there, as in GPT-2).
  */
-public class TransformerBlock extends SameDiffLayer {
-    private int width;
+public class TransformerBlock extends SequenceLayer {
     private int heads;
-    private int length;
     /** Standard deviation of the output projections: 0.02 / sqrt(2 * blocks), as in GPT-2. */
     private double residualInitStd;
 
@@ -30,22 +26,17 @@ public class TransformerBlock extends SameDiffLayer {
     }
 
     public TransformerBlock(int width, int heads, int length, int blocks) {
+        super(width, length);
         if (width % heads != 0) {
             throw new IllegalArgumentException("width " + width + " is not a multiple of heads " + heads);
         }
-        this.width = width;
         this.heads = heads;
-        this.length = length;
         this.residualInitStd = GptModel.INIT_STD / Math.sqrt(2.0 * blocks);
     }
 
     @Override
-    public InputType getOutputType(int layerIndex, InputType inputType) {
-        return InputType.recurrent(width, length);
-    }
-
-    @Override
     public void defineParameters(SDLayerParams params) {
+        int width = getWidth();
         params.clear();
         params.addBiasParam("ln1g", width);
         params.addBiasParam("ln1b", width);
@@ -83,9 +74,9 @@ public class TransformerBlock extends SameDiffLayer {
 
     @Override
     public SDVariable defineLayer(SameDiff sd, SDVariable input, Map<String, SDVariable> p, SDVariable mask) {
+        int width = getWidth();
         int headSize = width / heads;
-        // [batch, width, length] -> rows of [batch * length, width]
-        SDVariable x = input.permute(0, 2, 1).reshape(-1, width);
+        SDVariable x = rows(input);
 
         SDVariable a = sd.nn.layerNorm(x, p.get("ln1g"), p.get("ln1b"), false, 1);
         SDVariable q = heads(sd.nn.linear(a, p.get("Wq"), p.get("bq")), headSize);
@@ -94,20 +85,19 @@ public class TransformerBlock extends SameDiffLayer {
         // scores [batch, heads, length, length]; the causal bias puts -1e9 above the diagonal, so softmax gives
         // exactly zero weight to later positions.
         SDVariable scores = sd.mmul(q, k, false, true, false).mul(1.0 / Math.sqrt(headSize));
-        SDVariable attention = sd.nn.softmax(scores.add(sd.constant(causalBias(length))), 3);
+        SDVariable attention = sd.nn.softmax(scores.add(sd.constant(causalBias(getLength()))), 3);
         SDVariable context = sd.mmul(attention, v).permute(0, 2, 1, 3).reshape(-1, width);
         SDVariable h = x.add(sd.nn.linear(context, p.get("Wo"), p.get("bo")));
 
         SDVariable b = sd.nn.layerNorm(h, p.get("ln2g"), p.get("ln2b"), false, 1);
         SDVariable mlp = sd.nn.linear(sd.nn.gelu(sd.nn.linear(b, p.get("Wfc"), p.get("bfc"))), p.get("Wproj"),
                 p.get("bproj"));
-        SDVariable out = h.add(mlp);
-        return out.reshape(-1, length, width).permute(0, 2, 1);
+        return sequence(h.add(mlp));
     }
 
     /** [batch * length, width] -> [batch, heads, length, headSize]. */
     private SDVariable heads(SDVariable rows, int headSize) {
-        return rows.reshape(-1, length, heads, headSize).permute(0, 2, 1, 3);
+        return rows.reshape(-1, getLength(), heads, headSize).permute(0, 2, 1, 3);
     }
 
     /** [length, length]: 0 where key position <= query position, -1e9 elsewhere. */
@@ -121,15 +111,7 @@ public class TransformerBlock extends SameDiffLayer {
         return bias;
     }
 
-    public int getWidth() {
-        return width;
-    }
-
     public int getHeads() {
         return heads;
-    }
-
-    public int getLength() {
-        return length;
     }
 }
