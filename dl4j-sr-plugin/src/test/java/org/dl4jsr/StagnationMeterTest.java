@@ -9,9 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
 import java.util.function.Function;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.dl4jsr.rounding.Bf16;
 import org.junit.jupiter.api.Test;
@@ -46,13 +48,30 @@ class StagnationMeterTest {
                 .build();
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
         net.init();
-        INDArray p = net.params();
+        setMagnitudes(net.params());
+        return net;
+    }
+
+    /** The same two layers as a ComputationGraph (the same flat parameter layout). */
+    private static ComputationGraph constructedGraph(IUpdater updater) {
+        ComputationGraphConfiguration conf = TestNets.base(updater, 1).graphBuilder().addInputs("in")
+                .addLayer("big", new DenseLayer.Builder().nIn(4).nOut(8).activation(Activation.IDENTITY).build(), "in")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nIn(8).nOut(3)
+                        .activation(Activation.IDENTITY).build(), "big")
+                .setOutputs("out").build();
+        ComputationGraph net = new ComputationGraph(conf);
+        net.init();
+        setMagnitudes(net.params());
+        return net;
+    }
+
+    /** The first 40 + OUTPUT_BIG parameters get magnitude BIG, the others SMALL, with random signs. */
+    private static void setMagnitudes(INDArray p) {
         SplittableRandom r = new SplittableRandom(5);
         for (int i = 0; i < p.length(); i++) {
             float magnitude = i < 40 + OUTPUT_BIG ? BIG : SMALL;
             p.putScalar(i, r.nextBoolean() ? magnitude : -magnitude);
         }
-        return net;
     }
 
     private static DataSet data() {
@@ -99,6 +118,19 @@ class StagnationMeterTest {
             MultiLayerNetwork net = constructed(u);
             Bf16Training.attach(net);
             assertExact(firstStep(net));
+        }
+    }
+
+    @Test
+    void exactFractionOnAComputationGraph() {
+        ComputationGraph fp32 = constructedGraph(new Adam(LR));
+        ComputationGraph bf16 = constructedGraph(AdamWSR.builder().learningRate(LR).build());
+        Bf16Training.attach(bf16);
+        for (ComputationGraph net : new ComputationGraph[] {fp32, bf16}) {
+            StagnationMeter meter = StagnationMeter.builder().logEvery(1).build();
+            net.addListeners(meter);
+            net.fit(data());
+            assertExact(meter.getLastReport());
         }
     }
 
