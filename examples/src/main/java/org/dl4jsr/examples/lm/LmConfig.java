@@ -115,7 +115,7 @@ public final class LmConfig {
         switch (name) {
             case "default" -> { }
             case "large" -> {
-                // About 2.8x the parameters and twice the steps of the default: about an hour on 2 cores.
+                // 2.9x the parameters and twice the steps of the default: about 45 minutes on 2 cores.
                 width = 96;
                 blocks = 3;
                 steps = 800;
