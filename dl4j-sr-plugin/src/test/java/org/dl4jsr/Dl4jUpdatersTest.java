@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.Test;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -70,6 +70,6 @@ class Dl4jUpdatersTest {
             attached.fit(IRIS);
         }
         assertEquals(plain.params(), attached.params(), "NoOp parameters follow DL4J exactly");
-        assertTrue(TestNets.offGrid(attached.params()) > 0);
+        assertTrue(Bf16Grid.countOffGrid(attached.params()) > 0);
     }
 }

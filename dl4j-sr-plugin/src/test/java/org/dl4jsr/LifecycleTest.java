@@ -158,7 +158,7 @@ class LifecycleTest {
         net.init();
         INDArray frozen = net.getLayer(0).params().dup();
         INDArray noOp = net.getLayer(1).params().dup();
-        assertTrue(TestNets.offGrid(noOp) > 0);
+        assertTrue(Bf16Grid.countOffGrid(noOp) > 0);
         Bf16Training.attach(net);
         assertEquals(frozen, net.getLayer(0).params(), "attach does not round frozen weights");
         assertEquals(noOp, net.getLayer(1).params(), "attach does not round NoOp weights");

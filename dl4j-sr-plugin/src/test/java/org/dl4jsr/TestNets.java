@@ -56,22 +56,7 @@ final class TestNets {
         return net;
     }
 
-    /** Number of values whose low 16 bits are not zero. */
-    static long offGrid(INDArray values) {
-        if (values.dataType() == DataType.BFLOAT16) {
-            return 0;
-        }
-        float[] v = values.dup().data().asFloat();
-        long off = 0;
-        for (float f : v) {
-            if ((Float.floatToRawIntBits(f) & 0xFFFF) != 0) {
-                off++;
-            }
-        }
-        return off;
-    }
-
     static void assertOnGrid(INDArray values, String what) {
-        assertEquals(0, offGrid(values), what + ": values off the BF16 grid");
+        assertEquals(0, Bf16Grid.countOffGrid(values), what + ": values off the BF16 grid");
     }
 }

@@ -8,9 +8,9 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.dl4jsr.AdamWSR;
 import org.dl4jsr.Bf16Attachment;
+import org.dl4jsr.Bf16Grid;
 import org.dl4jsr.Bf16Training;
 import org.dl4jsr.TrainingMemory;
-import org.dl4jsr.rounding.Bf16;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.dataset.DataSet;
@@ -64,10 +64,7 @@ public final class QuickstartIris {
         Bf16Attachment attachment = Bf16Training.attach(bf16); // <- the only code change
         double bf16Accuracy = train(bf16, iris, epochs);
 
-        long offGrid = 0;
-        for (float w : bf16.params().toFloatVector()) {
-            offGrid += Bf16.isOnGrid(w) ? 0 : 1;
-        }
+        long offGrid = Bf16Grid.countOffGrid(bf16.params());
         System.out.printf("DL4J Adam (FP32):     accuracy %.4f, %s%n", fp32Accuracy, TrainingMemory.of(fp32));
         System.out.printf("AdamW-SR (BF16 + SR): accuracy %.4f, %s%n", bf16Accuracy, TrainingMemory.of(bf16));
         System.out.printf("BF16 weights: %d of %d off the BF16 grid; kernels %s%n", offGrid, bf16.numParams(),

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.dl4jsr.Bf16Grid;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,8 +34,8 @@ class ConvergenceTest {
         double single = IrisTraining.accuracy(IrisTraining.singleMachine(EPOCHS));
         long t1 = System.nanoTime();
         MultiLayerNetwork net = IrisTraining.spark(sc, EPOCHS, (round, driver) -> {
-            assertEquals(0, Nets.offGrid(driver.params()), "weights off the BF16 grid after round " + round);
-            assertEquals(0, Nets.offGrid(driver.getUpdater().getStateViewArray()),
+            assertEquals(0, Bf16Grid.countOffGrid(driver.params()), "weights off the BF16 grid after round " + round);
+            assertEquals(0, Bf16Grid.countOffGrid(driver.getUpdater().getStateViewArray()),
                     "moments off the BF16 grid after round " + round);
         });
         long t2 = System.nanoTime();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.dl4jsr.Bf16Grid;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,8 +26,8 @@ class LocalClusterTest {
             FailOnceHook.Failures seen = new FailOnceHook.Failures();
             sc.sc().addSparkListener(seen);
             cluster = IrisTraining.spark(sc, EPOCHS, (round, net) -> {
-                assertEquals(0, Nets.offGrid(net.params()), "weights off the BF16 grid after round " + round);
-                assertEquals(0, Nets.offGrid(net.getUpdater().getStateViewArray()),
+                assertEquals(0, Bf16Grid.countOffGrid(net.params()), "weights off the BF16 grid after round " + round);
+                assertEquals(0, Bf16Grid.countOffGrid(net.getUpdater().getStateViewArray()),
                         "moments off the BF16 grid after round " + round);
             }, new FailOnceHook(1, 14));
             sc.sc().listenerBus().waitUntilEmpty(60_000);

@@ -81,13 +81,4 @@ final class Nets {
         }
         return bits;
     }
-
-    /** Number of elements whose low 16 bits are not zero. */
-    static long offGrid(INDArray a) {
-        long off = 0;
-        for (int b : bits(a)) {
-            off += (b & 0xFFFF) != 0 ? 1 : 0;
-        }
-        return off;
-    }
 }

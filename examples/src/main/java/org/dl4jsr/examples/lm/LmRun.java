@@ -7,12 +7,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.dl4jsr.Bf16Grid;
 import org.dl4jsr.Bf16Options;
 import org.dl4jsr.Bf16Training;
 import org.dl4jsr.StagnationMeter;
 import org.dl4jsr.TrainingMemory;
 import org.dl4jsr.WarmupCosineSchedule;
-import org.dl4jsr.rounding.Bf16;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -91,7 +91,8 @@ final class LmRun {
         StagnationMeter.Report last = meter.getLastReport();
         return new Result(strategy, peakLr, curve, validationLoss, tokens(c, c.steps) / (trainNanos / 1e9),
                 TrainingMemory.of(net).bytesPerParameter(), last == null ? Double.NaN : last.overall().stalledFraction(),
-                net.numParams(), offGrid(net.params()), meter.getOverheadNanos() / 1e6 / c.steps, trainNanos / 1e9, net);
+                net.numParams(), Bf16Grid.countOffGrid(net.params()), meter.getOverheadNanos() / 1e6 / c.steps,
+                trainNanos / 1e9, net);
     }
 
     private static double tokens(LmConfig c, int steps) {
@@ -109,14 +110,6 @@ final class LmRun {
             count += target.length();
         }
         return sum / count;
-    }
-
-    static long offGrid(INDArray values) {
-        long off = 0;
-        for (float f : values.toFloatVector()) {
-            off += Bf16.isOnGrid(f) ? 0 : 1;
-        }
-        return off;
     }
 
     /**

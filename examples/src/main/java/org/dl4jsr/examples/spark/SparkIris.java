@@ -14,8 +14,8 @@ import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.TrainingMaster;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.dl4jsr.AdamWSR;
+import org.dl4jsr.Bf16Grid;
 import org.dl4jsr.examples.IrisData;
-import org.dl4jsr.rounding.Bf16;
 import org.dl4jsr.spark.Bf16ParameterAveragingTrainingMaster;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.activations.Activation;
@@ -82,10 +82,7 @@ public final class SparkIris {
 
             Evaluation eval = new Evaluation(3);
             eval.eval(iris.getLabels(), net.output(iris.getFeatures()));
-            long offGrid = 0;
-            for (float w : net.params().toFloatVector()) {
-                offGrid += Bf16.isOnGrid(w) ? 0 : 1;
-            }
+            long offGrid = Bf16Grid.countOffGrid(net.params());
             System.out.printf("Spark %s, %d workers: accuracy %.4f after %d epochs (%.1f s); %d of %d weights off the"
                     + " BF16 grid%n", masterUrl, sc.defaultParallelism(), eval.accuracy(), epochs, seconds, offGrid,
                     net.numParams());

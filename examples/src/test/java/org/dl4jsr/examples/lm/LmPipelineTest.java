@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import javax.imageio.ImageIO;
+import org.dl4jsr.Bf16Grid;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,7 +59,7 @@ class LmPipelineTest {
                 assertTrue(r.offGridWeights() > r.parameters() / 2, "FP32 weights are not BF16 values");
             } else {
                 assertEquals(0, r.offGridWeights(), r.strategy() + ": every weight on the BF16 grid");
-                assertEquals(0, LmRun.offGrid(r.net().params()));
+                assertEquals(0, Bf16Grid.countOffGrid(r.net().params()));
             }
             assertTrue(r.stalledFraction() >= 0 && r.stalledFraction() <= 1);
         }
