@@ -1,0 +1,52 @@
+package org.dl4jsr.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Golden bits of a Spark run: two workers on {@code local[2]}, two epochs of Iris with the BF16 master (AdamWSR,
+ * averaging every 3 minibatches). Recorded before the package restructuring of the plugin (issue 9): a change to the
+ * wire format's values, the averaging order or the averaging's rounding keys fails here.
+ */
+class GoldenSparkBitsTest {
+    private static JavaSparkContext sc;
+
+    @BeforeAll
+    static void start() {
+        sc = SparkSessions.local(2, 1, "golden");
+    }
+
+    @AfterAll
+    static void stop() {
+        SparkSessions.stop(sc);
+    }
+
+    @Test
+    void twoWorkerAveragingBitsAreUnchanged() {
+        MultiLayerNetwork net = IrisTraining.spark(sc, 2, (round, driver) -> { });
+        assertEquals("528d98862c501f26", hash(net.params(), net.getUpdater().getStateViewArray()));
+    }
+
+    static String hash(INDArray... arrays) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            for (INDArray a : arrays) {
+                md.update(a.dataType().name().getBytes(StandardCharsets.UTF_8));
+                md.update(a.dup().data().asBytes());
+            }
+            return HexFormat.of().formatHex(md.digest(), 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
