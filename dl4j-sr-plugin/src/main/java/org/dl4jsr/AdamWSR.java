@@ -1,5 +1,10 @@
 package org.dl4jsr;
 
+import org.dl4jsr.rounding.Rounding;
+import org.dl4jsr.training.AdamWConfig;
+import org.dl4jsr.training.AdamWSRUpdater;
+import org.dl4jsr.training.AdamWStateLayout;
+import org.dl4jsr.training.StockSparkMasterGuard;
 import java.io.ObjectStreamException;
 import java.util.Map;
 import java.util.Objects;
@@ -32,7 +37,7 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * {@code compactState(true)} packs m and v as the two BF16 halves of one 32-bit slot: updater state of n instead of
  * 2n values on a FLOAT network.
  */
-public final class AdamWSR implements StochasticRoundingConfig {
+public final class AdamWSR implements AdamWConfig {
     public static final double DEFAULT_LEARNING_RATE = Adam.DEFAULT_ADAM_LEARNING_RATE;
     public static final double DEFAULT_BETA1 = Adam.DEFAULT_ADAM_BETA1_MEAN_DECAY;
     public static final double DEFAULT_BETA2 = Adam.DEFAULT_ADAM_BETA2_VAR_DECAY;
@@ -44,7 +49,8 @@ public final class AdamWSR implements StochasticRoundingConfig {
     @JsonProperty private double beta2 = DEFAULT_BETA2;
     @JsonProperty private double epsilon = DEFAULT_EPSILON;
     @JsonProperty private double weightDecay;
-    @JsonProperty private long seed = DEFAULT_SEED;
+    /** Null: the seed of the options the network is attached with. */
+    @JsonProperty private Long seed;
     @JsonProperty private Rounding weightRounding = Rounding.STOCHASTIC;
     @JsonProperty private Rounding stateRounding = Rounding.STOCHASTIC;
     @JsonProperty private boolean masterWeights;
@@ -100,8 +106,9 @@ public final class AdamWSR implements StochasticRoundingConfig {
         return weightDecay;
     }
 
+    /** The seed this updater sets for its rounding bits, or null (default): the attach options' seed. */
     @Override
-    public long getSeed() {
+    public Long getExplicitSeed() {
         return seed;
     }
 
@@ -124,7 +131,7 @@ public final class AdamWSR implements StochasticRoundingConfig {
 
     /** Values of updater state per parameter: 2 (m, v), 1 when compact, +1 for an FP32 master copy. */
     long stateValuesPerParameter() {
-        return (compactState ? 1 : 2) + (masterWeights ? 1 : 0);
+        return AdamWStateLayout.valuesPerParameter(compactState, masterWeights);
     }
 
     @Override
@@ -221,7 +228,7 @@ public final class AdamWSR implements StochasticRoundingConfig {
         AdamWSR a = (AdamWSR) o;
         return Double.compare(learningRate, a.learningRate) == 0 && Double.compare(beta1, a.beta1) == 0
                 && Double.compare(beta2, a.beta2) == 0 && Double.compare(epsilon, a.epsilon) == 0
-                && Double.compare(weightDecay, a.weightDecay) == 0 && seed == a.seed
+                && Double.compare(weightDecay, a.weightDecay) == 0 && Objects.equals(seed, a.seed)
                 && masterWeights == a.masterWeights && compactState == a.compactState
                 && weightRounding == a.weightRounding && stateRounding == a.stateRounding
                 && Objects.equals(learningRateSchedule, a.learningRateSchedule);
@@ -276,7 +283,10 @@ public final class AdamWSR implements StochasticRoundingConfig {
             return this;
         }
 
-        /** Seed of the stochastic rounding bits (with the iteration and the parameter index). */
+        /**
+         * Seed of this updater's rounding bits, overriding the seed of the options the network is attached with
+         * ({@link Bf16Options#getSeed()}, which decides every other rounding bit). Leave unset to use that seed.
+         */
         public Builder seed(long seed) {
             config.seed = seed;
             return this;

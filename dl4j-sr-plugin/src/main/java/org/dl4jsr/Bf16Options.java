@@ -1,20 +1,15 @@
 package org.dl4jsr;
 
+import org.dl4jsr.kernel.KernelPath;
+import org.dl4jsr.rounding.Rounding;
+import org.dl4jsr.training.AttachSettings;
+import org.dl4jsr.training.StochasticRoundingConfig;
+
 /**
  * How {@link Bf16Training#attach} sets a network up. Everything has a sensible default:
  * {@code Bf16Training.attach(net)} is the same as {@code attach(net, Bf16Options.defaults())}.
  */
-public final class Bf16Options {
-    /** Which implementation of the element-wise passes to use. */
-    public enum KernelPath {
-        /** Host loops on ND4J's CPU backend, ND4J ops elsewhere. */
-        AUTO,
-        /** Java loops over the native buffers (CPU backend only). */
-        HOST,
-        /** ND4J ops only: works on every backend (slower on CPU). */
-        PORTABLE
-    }
-
+public final class Bf16Options implements AttachSettings {
     private Rounding initialRounding = Rounding.NEAREST;
     private Rounding weightRounding = Rounding.STOCHASTIC;
     private long seed = StochasticRoundingConfig.DEFAULT_SEED;
@@ -34,6 +29,7 @@ public final class Bf16Options {
     }
 
     /** How existing weights are put onto the BF16 grid when the network is attached (NEAREST by default). */
+    @Override
     public Rounding getInitialRounding() {
         return initialRounding;
     }
@@ -43,7 +39,13 @@ public final class Bf16Options {
         return weightRounding;
     }
 
-    /** Seed for the updaters attach wraps and for stochastic rounding at attach time. */
+    /**
+     * The seed of every rounding bit of the attached network (updates, rounding at attach, Spark averaging), except
+     * for an updater whose configuration sets its own seed ({@code AdamWSR.builder().seed(...)},
+     * {@code new Bf16Updater(updater, rounding, seed)}). Default: a fixed constant, whatever the network's
+     * {@code .seed(...)}; the same seed gives bit-identical training.
+     */
+    @Override
     public long getSeed() {
         return seed;
     }
@@ -59,6 +61,11 @@ public final class Bf16Options {
 
     public NonFiniteGradients getNonFiniteGradients() {
         return nonFiniteGradients;
+    }
+
+    @Override
+    public boolean throwsOnNonFiniteSteps() {
+        return nonFiniteGradients == NonFiniteGradients.THROW;
     }
 
     /** A builder pre-filled with these options. */

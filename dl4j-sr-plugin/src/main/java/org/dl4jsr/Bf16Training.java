@@ -1,7 +1,10 @@
 package org.dl4jsr;
 
+import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.dl4jsr.network.Network;
+import org.dl4jsr.training.Attachment;
 
 /**
  * The plugin's entry point. After {@code Bf16Training.attach(net)}:
@@ -23,7 +26,7 @@ public final class Bf16Training {
     }
 
     public static Bf16Attachment attach(MultiLayerNetwork net, Bf16Options options) {
-        return Bf16Attachment.attach(NetworkAccess.of(net), options);
+        return attachModel(net, options);
     }
 
     public static Bf16Attachment attach(ComputationGraph net) {
@@ -31,6 +34,17 @@ public final class Bf16Training {
     }
 
     public static Bf16Attachment attach(ComputationGraph net, Bf16Options options) {
-        return Bf16Attachment.attach(NetworkAccess.of(net), options);
+        return attachModel(net, options);
+    }
+
+    /** {@link #attach} for code that holds either network type as a DL4J {@link Model}. */
+    public static Bf16Attachment attachModel(Model net, Bf16Options options) {
+        if (options == null) {
+            throw new IllegalArgumentException("Bf16Options must not be null: use Bf16Training.attach(net) for the"
+                    + " defaults, or Bf16Options.builder()...build()");
+        }
+        Network network = Network.of(net);
+        return new Bf16Attachment(Attachment.attach(network, options, options.getKernels().select(options.getThreads()),
+                updater -> Bf16Updater.wrap(updater, options.getWeightRounding())));
     }
 }

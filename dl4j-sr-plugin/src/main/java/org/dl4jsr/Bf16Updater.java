@@ -1,5 +1,9 @@
 package org.dl4jsr;
 
+import org.dl4jsr.rounding.Rounding;
+import org.dl4jsr.training.StochasticRoundingConfig;
+import org.dl4jsr.training.StockSparkMasterGuard;
+import org.dl4jsr.training.WrappedGradientUpdater;
 import java.io.ObjectStreamException;
 import java.util.Map;
 import java.util.Objects;
@@ -26,22 +30,33 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
 public final class Bf16Updater implements StochasticRoundingConfig {
     @JsonProperty private IUpdater updater;
     @JsonProperty private Rounding weightRounding = Rounding.STOCHASTIC;
-    @JsonProperty private long seed = DEFAULT_SEED;
+    /** Null: the seed of the options the network is attached with. */
+    @JsonProperty private Long seed;
 
     /** For JSON. */
     private Bf16Updater() {
     }
 
+    /** {@code updater} with weight updates rounded by {@code weightRounding}, its bits seeded by {@code seed}. */
     public Bf16Updater(IUpdater updater, Rounding weightRounding, long seed) {
+        this(updater, weightRounding, Long.valueOf(seed));
+    }
+
+    private Bf16Updater(IUpdater updater, Rounding weightRounding, Long seed) {
         this.updater = updater;
         this.weightRounding = weightRounding;
         this.seed = seed;
         validate();
     }
 
-    /** {@code updater} with stochastically rounded weight updates and the default seed. */
+    /** {@code updater} with stochastically rounded weight updates, seeded by the attach options' seed. */
     public static Bf16Updater wrap(IUpdater updater) {
-        return new Bf16Updater(updater, Rounding.STOCHASTIC, DEFAULT_SEED);
+        return wrap(updater, Rounding.STOCHASTIC);
+    }
+
+    /** {@code updater} with weight updates rounded by {@code weightRounding}, seeded by the attach options' seed. */
+    public static Bf16Updater wrap(IUpdater updater, Rounding weightRounding) {
+        return new Bf16Updater(updater, weightRounding, (Long) null);
     }
 
     /** The wrapped DL4J updater. */
@@ -55,7 +70,7 @@ public final class Bf16Updater implements StochasticRoundingConfig {
     }
 
     @Override
-    public long getSeed() {
+    public Long getExplicitSeed() {
         return seed;
     }
 
@@ -83,7 +98,7 @@ public final class Bf16Updater implements StochasticRoundingConfig {
     @Override
     public GradientUpdater instantiate(INDArray viewArray, boolean initializeViewArray) {
         validate();
-        return new Bf16GradientUpdater(this, instantiateWrapped(viewArray, initializeViewArray));
+        return new WrappedGradientUpdater<>(this, instantiateWrapped(viewArray, initializeViewArray));
     }
 
     private GradientUpdater<?> instantiateWrapped(INDArray viewArray, boolean initializeViewArray) {
@@ -139,7 +154,7 @@ public final class Bf16Updater implements StochasticRoundingConfig {
             return false;
         }
         Bf16Updater b = (Bf16Updater) o;
-        return seed == b.seed && weightRounding == b.weightRounding && updater.equals(b.updater);
+        return Objects.equals(seed, b.seed) && weightRounding == b.weightRounding && updater.equals(b.updater);
     }
 
     @Override

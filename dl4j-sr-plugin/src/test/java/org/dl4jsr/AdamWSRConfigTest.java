@@ -1,5 +1,7 @@
 package org.dl4jsr;
 
+import org.dl4jsr.testing.TestNets;
+import org.dl4jsr.rounding.Rounding;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,5 +1,8 @@
 package org.dl4jsr;
 
+import org.dl4jsr.kernel.KernelPath;
+import org.dl4jsr.testing.Iris;
+import org.dl4jsr.testing.TestNets;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
@@ -46,8 +49,8 @@ class DeterminismTest {
     @Test
     void portableKernelsGiveTheSameBitsAsHostKernels() {
         AdamWSR u = AdamWSR.builder().learningRate(0.01).weightDecay(1e-3).build();
-        INDArray host = train(u, Bf16Options.builder().kernels(Bf16Options.KernelPath.HOST).build(), 10);
-        INDArray portable = train(u, Bf16Options.builder().kernels(Bf16Options.KernelPath.PORTABLE).build(), 10);
+        INDArray host = train(u, Bf16Options.builder().kernels(KernelPath.HOST).build(), 10);
+        INDArray portable = train(u, Bf16Options.builder().kernels(KernelPath.PORTABLE).build(), 10);
         assertEquals(host, portable);
     }
 

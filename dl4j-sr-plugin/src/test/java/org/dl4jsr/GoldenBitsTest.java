@@ -1,5 +1,11 @@
 package org.dl4jsr;
 
+import org.dl4jsr.testing.Iris;
+import org.dl4jsr.testing.TestNets;
+import org.dl4jsr.checkpoint.Bf16Checkpoint;
+import org.dl4jsr.convert.Bf16Converter;
+import org.dl4jsr.convert.ConversionOptions;
+import org.dl4jsr.rounding.Rounding;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;

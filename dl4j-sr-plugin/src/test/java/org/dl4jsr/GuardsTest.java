@@ -1,5 +1,10 @@
 package org.dl4jsr;
 
+import org.dl4jsr.kernel.KernelPath;
+import org.dl4jsr.testing.Iris;
+import org.dl4jsr.testing.TestNets;
+import org.dl4jsr.rounding.Rounding;
+import org.dl4jsr.training.NonFiniteGradientException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -140,10 +145,10 @@ class GuardsTest {
     @Test
     void hostKernelsCanBeForcedOnCpuAndAreReported() {
         MultiLayerNetwork net = TestNets.irisMlp(new AdamWSR(), 1);
-        Bf16Attachment a = Bf16Training.attach(net, Bf16Options.builder().kernels(Bf16Options.KernelPath.HOST)
+        Bf16Attachment a = Bf16Training.attach(net, Bf16Options.builder().kernels(KernelPath.HOST)
                 .threads(3).build());
         assertEquals("host(3 threads)", a.getKernelsName());
         assertEquals("portable(nd4j ops)", Bf16Training.attach(net, Bf16Options.builder()
-                .kernels(Bf16Options.KernelPath.PORTABLE).build()).getKernelsName());
+                .kernels(KernelPath.PORTABLE).build()).getKernelsName());
     }
 }

@@ -1,5 +1,7 @@
 package org.dl4jsr;
 
+import org.dl4jsr.convert.Bf16Converter;
+import org.dl4jsr.convert.ConversionResult;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

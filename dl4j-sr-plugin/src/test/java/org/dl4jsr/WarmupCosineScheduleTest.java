@@ -1,5 +1,6 @@
 package org.dl4jsr;
 
+import org.dl4jsr.testing.TestNets;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 

@@ -1,6 +1,6 @@
 package org.dl4jsr.kernel;
 
-import org.dl4jsr.Rounding;
+import org.dl4jsr.rounding.Rounding;
 import org.dl4jsr.rounding.CounterRng;
 import org.nd4j.linalg.api.ndarray.INDArray;
 

@@ -1,12 +1,13 @@
 package org.dl4jsr.kernel;
 
-import org.dl4jsr.Rounding;
+import org.dl4jsr.rounding.Rounding;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The element-wise passes of BF16 training. Operands are contiguous runs of {@code n} elements at an offset of an
- * array (FLOAT or BFLOAT16). Random bits for the run's element {@code i} are
- * {@code CounterRng.bits(key, rngIndex + i)}, so results never depend on how the work is split.
+ * array (FLOAT or BFLOAT16). The random bits for the run's element {@code i} are a pure function of the pass key and
+ * {@code rngIndex + i} (the element's index in the network's flat parameter array; see {@link
+ * org.dl4jsr.rounding.CounterRng}), so results never depend on how the work is split.
  *
  * <p>Two implementations exist: {@link HostKernels} (Java loops over the native buffers of a CPU backend, fast) and
  * {@link PortableKernels} (ND4J ops only, for device backends). Both give the same properties; see their tests.

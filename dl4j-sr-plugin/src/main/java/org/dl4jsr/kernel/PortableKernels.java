@@ -1,6 +1,11 @@
 package org.dl4jsr.kernel;
 
-import org.dl4jsr.Rounding;
+import org.dl4jsr.rounding.Bf16;
+import org.dl4jsr.rounding.Rounding;
+import static org.dl4jsr.rounding.Bf16.HIGH_HALF;
+import static org.dl4jsr.rounding.Bf16.QUIET_BIT;
+import static org.dl4jsr.rounding.Bf16.SIGN;
+
 import org.dl4jsr.rounding.CounterRng;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -30,12 +35,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  */
 public final class PortableKernels implements Kernels {
     private static final long MASK32 = 0xFFFFFFFFL;
-    private static final int SIGN = 0x80000000;
-    private static final int HIGH = 0xFFFF0000;
-    private static final int QUIET = 0x00400000;
-    private static final int INF = 0x7F800000;
+    private static final int INF = Bf16.EXPONENT_MASK;
     private static final int MAX_FINITE_FP32 = 0x7F7FFFFF;
-    private static final int MAX_FINITE_BF16 = 0x7F7F0000;
+    private static final int MAX_FINITE_BF16 = Bf16.MAX_FINITE_BITS;
 
     @Override
     public String name() {
@@ -102,7 +104,7 @@ public final class PortableKernels implements Kernels {
         INDArray v;
         if (s.packedMoments) {
             INDArray slots = bits(load(mRun));
-            m = floats(and(slots, HIGH));
+            m = floats(and(slots, HIGH_HALF));
             // Shifted from a non-negative operand, so moving a bit into the sign is defined C++ (not overflow).
             v = floats(shl(and(slots, 0xFFFF), 16));
         } else {
@@ -133,7 +135,7 @@ public final class PortableKernels implements Kernels {
         INDArray vBits = roundBits(bits(v), s.stateRounding, vRandom);
         if (s.packedMoments) {
             // m in the high half, v in the low half; the mask makes the arithmetic shift logical.
-            store(mRun, or(and(mBits, HIGH), and(shr(vBits, 16), 0xFFFF)));
+            store(mRun, or(and(mBits, HIGH_HALF), and(shr(vBits, 16), 0xFFFF)));
         } else {
             store(mRun, mBits);
             store(vRun, vBits);
@@ -173,19 +175,19 @@ public final class PortableKernels implements Kernels {
         // Inf and NaN get their own result below; clamping them first keeps the sums from overflowing INT32.
         INDArray finite = Transforms.min(mag, MAX_FINITE_FP32, true);
         INDArray rounded = rounding == Rounding.STOCHASTIC ? stochastic(finite, random) : nearestEven(finite);
-        INDArray special = select(mag.gt(INF), or(and(mag, HIGH), QUIET), mag); // NaN made quiet, Inf kept
+        INDArray special = select(mag.gt(INF), or(and(mag, HIGH_HALF), QUIET_BIT), mag); // NaN made quiet, Inf kept
         return or(select(mag.gt(MAX_FINITE_FP32), special, rounded), and(bits, SIGN));
     }
 
     /** Adding r carries into bit 16 with probability (low 16 bits)/65536; a carry into Inf saturates at max BF16. */
     private static INDArray stochastic(INDArray mag, INDArray random) {
-        return Transforms.min(and(mag.add(random), HIGH), MAX_FINITE_BF16, false);
+        return Transforms.min(and(mag.add(random), HIGH_HALF), MAX_FINITE_BF16, false);
     }
 
     /** Round half to even; a finite value past the largest BF16 becomes Inf, like ND4J's cast. */
     private static INDArray nearestEven(INDArray mag) {
         INDArray lsb = and(shr(mag, 16), 1);
-        return and(mag.add(lsb).addi(0x7FFF), HIGH);
+        return and(mag.add(lsb).addi(0x7FFF), HIGH_HALF);
     }
 
     // ---- Random bits, as CounterRng.bits ----

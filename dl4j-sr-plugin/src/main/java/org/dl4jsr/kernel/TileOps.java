@@ -1,6 +1,10 @@
 package org.dl4jsr.kernel;
 
-import org.dl4jsr.Rounding;
+import org.dl4jsr.rounding.Rounding;
+import static org.dl4jsr.rounding.Bf16.HIGH_HALF;
+import static org.dl4jsr.rounding.Bf16.QUIET_BIT;
+import static org.dl4jsr.rounding.Bf16.SIGN;
+
 import org.dl4jsr.rounding.Bf16;
 import org.dl4jsr.rounding.CounterRng;
 
@@ -10,9 +14,6 @@ import org.dl4jsr.rounding.CounterRng;
  * rounding, bit-identical to the scalar definitions in {@link Bf16}.
  */
 final class TileOps {
-    private static final int SIGN = 0x80000000;
-    private static final int HIGH = 0xFFFF0000;
-    private static final int QUIET = 0x00400000;
 
     private TileOps() {
     }
@@ -30,7 +31,7 @@ final class TileOps {
                 final int[] iota = Tile.IOTA;
                 if (allOrdinary(x, n)) {
                     for (int k = 0; k < n; k++) {
-                        x[k] = (x[k] + (CounterRng.hash32((base + iota[k]) * stride + offset) & 0xFFFF)) & HIGH;
+                        x[k] = (x[k] + (CounterRng.hash32((base + iota[k]) * stride + offset) & 0xFFFF)) & HIGH_HALF;
                     }
                 } else {
                     for (int k = 0; k < n; k++) {
@@ -62,8 +63,8 @@ final class TileOps {
                 if (allOrdinary(m, n) && allOrdinary(v, n)) {
                     for (int k = 0; k < n; k++) {
                         int r = CounterRng.hash32((base + iota[k]) * stride + offset);
-                        m[k] = (m[k] + (r & 0xFFFF)) & HIGH;
-                        v[k] = (v[k] + (r >>> 16)) & HIGH;
+                        m[k] = (m[k] + (r & 0xFFFF)) & HIGH_HALF;
+                        v[k] = (v[k] + (r >>> 16)) & HIGH_HALF;
                     }
                 } else {
                     for (int k = 0; k < n; k++) {
@@ -103,21 +104,21 @@ final class TileOps {
     /** Branch-free {@link Bf16#roundStochasticBits} (low 16 bits of r used). */
     static int stochastic(int bits, int r) {
         int mag = bits & ~SIGN;
-        int up = (mag + (r & 0xFFFF)) & HIGH;
+        int up = (mag + (r & 0xFFFF)) & HIGH_HALF;
         int saturated = up - (((0x7F7FFFFF - up) >> 31) & 0x10000); // a carry into infinity stays at max finite
         int special = (0x7F7FFFFF - mag) >> 31;                      // -1 for an Inf or NaN input
         int nan = (0x7F800000 - mag) >> 31;                          // -1 for a NaN input
-        int kept = (mag & HIGH) | (QUIET & nan);
+        int kept = (mag & HIGH_HALF) | (QUIET_BIT & nan);
         return (bits & SIGN) | (saturated & ~special) | (kept & special);
     }
 
     /** Branch-free {@link Bf16#roundNearestEvenBits}. */
     static int nearestEven(int bits) {
         int mag = bits & ~SIGN;
-        int rounded = (mag + 0x7FFF + ((mag >>> 16) & 1)) & HIGH;
+        int rounded = (mag + 0x7FFF + ((mag >>> 16) & 1)) & HIGH_HALF;
         int special = (0x7F7FFFFF - mag) >> 31;
         int nan = (0x7F800000 - mag) >> 31;
-        int kept = (mag & HIGH) | (QUIET & nan);
+        int kept = (mag & HIGH_HALF) | (QUIET_BIT & nan);
         return (bits & SIGN) | (rounded & ~special) | (kept & special);
     }
 
@@ -159,16 +160,15 @@ final class TileOps {
     /** Splits 32-bit slots holding m in the high and v in the low BF16 half into two FP32 bit patterns. */
     static void unpack(int[] slots, int[] mBits, int[] vBits, int n) {
         for (int k = 0; k < n; k++) {
-            int w = slots[k];
-            mBits[k] = w & HIGH;
-            vBits[k] = w << 16;
+            mBits[k] = Bf16.highOfPair(slots[k]);
+            vBits[k] = Bf16.lowOfPair(slots[k]);
         }
     }
 
     /** Packs on-grid m and v bit patterns into 32-bit slots (m high, v low). */
     static void pack(int[] mBits, int[] vBits, int[] slots, int n) {
         for (int k = 0; k < n; k++) {
-            slots[k] = (mBits[k] & HIGH) | (vBits[k] >>> 16);
+            slots[k] = Bf16.packPair(mBits[k], vBits[k]);
         }
     }
 

@@ -21,10 +21,13 @@ public final class Bf16 {
     /** The largest finite BF16 value as a float. */
     public static final float MAX_FINITE = Float.intBitsToFloat(MAX_FINITE_BITS);
 
-    private static final int EXPONENT_MASK = 0x7F800000;
-    private static final int HIGH_HALF = 0xFFFF0000;
-    private static final int SIGN = 0x80000000;
-    private static final int QUIET_BIT = 0x00400000;
+    /** FP32 exponent bits (all set: infinity or NaN). */
+    public static final int EXPONENT_MASK = 0x7F800000;
+    /** The upper half of an FP32 word: the BF16 value. A value is on the grid when nothing outside it is set. */
+    public static final int HIGH_HALF = 0xFFFF0000;
+    public static final int SIGN = 0x80000000;
+    /** The quiet bit of an FP32 NaN (in the upper half, so it survives rounding to BF16). */
+    public static final int QUIET_BIT = 0x00400000;
 
     private Bf16() {
     }
@@ -80,6 +83,24 @@ public final class Bf16 {
     /** The float value of BF16 storage bits (exact). */
     public static float fromBits(short bf16) {
         return Float.intBitsToFloat(bf16 << 16);
+    }
+
+    /**
+     * Packs two on-grid FP32 bit patterns into one 32-bit slot: {@code high}'s BF16 in the upper half, {@code low}'s
+     * in the lower half (compact AdamWSR state: m high, v low). Inverse: {@link #highOfPair}, {@link #lowOfPair}.
+     */
+    public static int packPair(int highBits, int lowBits) {
+        return (highBits & HIGH_HALF) | (lowBits >>> 16);
+    }
+
+    /** The FP32 bit pattern of the BF16 value in the upper half of a packed slot. */
+    public static int highOfPair(int slot) {
+        return slot & HIGH_HALF;
+    }
+
+    /** The FP32 bit pattern of the BF16 value in the lower half of a packed slot. */
+    public static int lowOfPair(int slot) {
+        return slot << 16;
     }
 
     private static int quietNaN(int bits) {

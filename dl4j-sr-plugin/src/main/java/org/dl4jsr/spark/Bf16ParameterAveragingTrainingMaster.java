@@ -25,7 +25,10 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingResult;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
 import org.dl4jsr.Bf16Options;
+import org.dl4jsr.Bf16Training;
+import org.dl4jsr.network.Network;
 import org.dl4jsr.rounding.CounterRng;
+import org.dl4jsr.rounding.RoundingStreams;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.slf4j.Logger;
@@ -58,8 +61,6 @@ import org.slf4j.LoggerFactory;
 public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrainingMaster {
     private static final Logger log = LoggerFactory.getLogger(Bf16ParameterAveragingTrainingMaster.class);
     /** Streams of the averaging rounding bits (worker updates use streams >= -1). */
-    static final long PARAMS_STREAM = -2;
-    static final long STATE_STREAM = -3;
 
     private SparkBf16Options bf16Options;
 
@@ -129,7 +130,7 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
     }
 
     private Bf16ParameterAveragingWorker worker(Model model, JavaSparkContext sc) {
-        SparkModel net = prepare(model);
+        Network net = prepare(model);
         WireLayout paramLayout = WireLayouts.params(net);
         WireLayout stateLayout = WireLayouts.state(net);
         WireArray params = WireArray.encode(ArrayBits.of(net.params()), paramLayout, "Parameter");
@@ -148,10 +149,10 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
     }
 
     /** Attaches and checks the driver network once per network, before anything is sent to the workers. */
-    private SparkModel prepare(Model model) {
-        SparkModel net = SparkModel.of(model);
+    private Network prepare(Model model) {
+        Network net = Network.of(model);
         if (preparedNetwork != model) {
-            net.attach(bf16Options.toOptions());
+            Bf16Training.attachModel(model, bf16Options.toOptions());
             WireLayouts.validate(net);
             preparedNetwork = model;
         }
@@ -161,7 +162,7 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
     @Override
     protected void processResults(SparkDl4jMultiLayer network, SparkComputationGraph graph,
                                   JavaRDD<ParameterAveragingTrainingResult> results, int splitNum, int totalSplits) {
-        SparkModel net = SparkModel.of(network != null ? network.getNetwork() : graph.getNetwork());
+        Network net = Network.of(network != null ? network.getNetwork() : graph.getNetwork());
         // collect() returns the results in partition order: the FP32 sums below do not depend on task timing.
         List<Bf16WorkerResult> collected = results.map(new ToWire()).collect();
         releaseBroadcast();
@@ -179,10 +180,10 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
         int round = net.iterationCount();
         long seed = bf16Options.getSeed();
 
-        WireArray params = average(withData, true, roundParamLayout, count, CounterRng.key(seed, round, PARAMS_STREAM));
+        WireArray params = average(withData, true, roundParamLayout, count, CounterRng.key(seed, round, RoundingStreams.AVERAGED_PARAMS));
         net.setParams(ArrayBits.params(params.decodeBits(roundParamLayout), net.dataType()));
         if (saveUpdater && roundStateLayout != null) {
-            WireArray state = average(withData, false, roundStateLayout, count, CounterRng.key(seed, round, STATE_STREAM));
+            WireArray state = average(withData, false, roundStateLayout, count, CounterRng.key(seed, round, RoundingStreams.AVERAGED_STATE));
             net.setUpdaterState(ArrayBits.updaterState(state.decodeBits(roundStateLayout), net.dataType()));
         }
 
@@ -196,7 +197,7 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
             graph.setScore(scoreSum / count);
         }
         routeListenerInfo(withData);
-        net.setIterationCount(round + averagingFrequency);
+        net.setCounts(round + averagingFrequency, net.epochCount());
         roundsDone++;
         log.info("Completed training of split {} of {}: averaged {} workers in BF16", splitNum, totalSplits, count);
     }

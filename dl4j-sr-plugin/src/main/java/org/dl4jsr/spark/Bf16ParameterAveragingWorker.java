@@ -1,5 +1,7 @@
 package org.dl4jsr.spark;
 
+import org.dl4jsr.Bf16Training;
+import org.dl4jsr.network.Network;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -58,14 +60,18 @@ public class Bf16ParameterAveragingWorker extends ParameterAveragingTrainingWork
         return (ComputationGraph) initialModel().model();
     }
 
-    private SparkModel initialModel() {
+    private Network initialModel() {
         Bf16NetBroadcast b = broadcast.getValue();
         INDArray params = ArrayBits.params(b.params.decodeBits(b.paramLayout), b.dataType);
         INDArray state = b.state == null ? null : ArrayBits.updaterState(b.state.decodeBits(b.stateLayout), b.dataType);
-        SparkModel net = SparkModel.create(b.configJson, b.graph, params, state);
+        Network net = Network.fromJson(b.configJson, b.graph);
+        net.init(params, false);
+        if (state != null) {
+            net.setUpdater(net.newUpdater(state));
+        }
         configureListeners(net.model(), b.counter.getAndIncrement());
         // After the listeners: setting listeners re-creates the optimizer, which would drop the step function.
-        net.attach(options.toOptions());
+        Bf16Training.attachModel(net.model(), options.toOptions());
         return net;
     }
 
@@ -88,15 +94,15 @@ public class Bf16ParameterAveragingWorker extends ParameterAveragingTrainingWork
 
     @Override
     public ParameterAveragingTrainingResult getFinalResult(MultiLayerNetwork network) {
-        return result(SparkModel.of(network));
+        return result(Network.of(network));
     }
 
     @Override
     public ParameterAveragingTrainingResult getFinalResult(ComputationGraph network) {
-        return result(SparkModel.of(network));
+        return result(Network.of(network));
     }
 
-    private Bf16TrainingResult result(SparkModel net) {
+    private Bf16TrainingResult result(Network net) {
         Bf16NetBroadcast b = broadcast.getValue();
         WireArray params = WireArray.encode(ArrayBits.of(net.params()), b.paramLayout, "Parameter");
         WireArray state = null;

@@ -3,7 +3,8 @@ package org.dl4jsr.spark;
 import java.io.Serializable;
 import org.dl4jsr.Bf16Options;
 import org.dl4jsr.NonFiniteGradients;
-import org.dl4jsr.Rounding;
+import org.dl4jsr.kernel.KernelPath;
+import org.dl4jsr.rounding.Rounding;
 
 /**
  * The {@link Bf16Options} a Spark training master gives its workers, in a form Spark and DL4J's JSON can carry.
@@ -17,7 +18,7 @@ public final class SparkBf16Options implements Serializable {
     private long seed;
     /** Kernel threads per worker task, at most the executor's cores. */
     private int threads;
-    private Bf16Options.KernelPath kernels;
+    private KernelPath kernels;
     private NonFiniteGradients nonFiniteGradients;
 
     /** For JSON. */

@@ -3,9 +3,11 @@ package org.dl4jsr.spark;
 import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
-import org.dl4jsr.AdamWSR;
-import org.dl4jsr.Rounding;
-import org.dl4jsr.StochasticRoundingConfig;
+import org.dl4jsr.network.Network;
+import org.dl4jsr.rounding.Rounding;
+import org.dl4jsr.training.AdamWConfig;
+import org.dl4jsr.training.AdamWStateLayout;
+import org.dl4jsr.training.StochasticRoundingConfig;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.NoOp;
@@ -19,7 +21,7 @@ final class WireLayouts {
     }
 
     /** SR blocks hold their weights on the grid; NoOp and frozen parameters stay FP32 (DL4J updates them itself). */
-    static WireLayout params(SparkModel net) {
+    static WireLayout params(Network net) {
         boolean bf16 = net.dataType() == DataType.BFLOAT16;
         WireLayout.Builder b = WireLayout.builder(net.params().length());
         for (UpdaterBlock ub : net.updaterBlocks()) {
@@ -34,7 +36,7 @@ final class WireLayouts {
     }
 
     /** AdamWSR moments are on the grid (or packed); other updaters' state is FP32 on a FLOAT network. Null: no state. */
-    static WireLayout state(SparkModel net) {
+    static WireLayout state(Network net) {
         if (net.updaterState() == null) {
             return null;
         }
@@ -46,14 +48,12 @@ final class WireLayouts {
             IUpdater u = config(ub);
             if (bf16) {
                 b.add(start, size, WireLayout.Kind.GRID);
-            } else if (u instanceof AdamWSR) {
-                AdamWSR a = (AdamWSR) u;
-                long n = ub.getParamOffsetEnd() - ub.getParamOffsetStart();
-                if (a.isCompactState()) {
-                    b.add(start, n, WireLayout.Kind.PACKED);
-                } else {
-                    b.add(start, 2 * n, a.getStateRounding() == Rounding.NONE ? WireLayout.Kind.FP32 : WireLayout.Kind.GRID);
-                }
+            } else if (u instanceof AdamWConfig) {
+                AdamWConfig a = (AdamWConfig) u;
+                AdamWStateLayout layout = AdamWStateLayout.of(a, ub.getParamOffsetEnd() - ub.getParamOffsetStart());
+                WireLayout.Kind moments = layout.packed() ? WireLayout.Kind.PACKED
+                        : a.getStateRounding() == Rounding.NONE ? WireLayout.Kind.FP32 : WireLayout.Kind.GRID;
+                b.add(start + layout.momentsOffset(), layout.momentsLength(), moments);
                 // an FP32 master copy, if any, follows as FP32 (gap filled by the builder)
             } else {
                 b.add(start, size, WireLayout.Kind.FP32);
@@ -66,7 +66,7 @@ final class WireLayouts {
      * Refuses networks the BF16 master cannot average faithfully, naming the parameters and what to change. Called on
      * the attached driver network before anything is sent to the workers.
      */
-    static void validate(SparkModel net) {
+    static void validate(Network net) {
         List<String> problems = new ArrayList<>();
         for (UpdaterBlock ub : net.updaterBlocks()) {
             if (ub.getParamOffsetEnd() == ub.getParamOffsetStart()) {
@@ -87,7 +87,7 @@ final class WireLayouts {
                         + ", but BF16 parameter averaging needs every trained weight rounded stochastically onto the"
                         + " BF16 grid; use weightRounding(STOCHASTIC) (the default)");
             }
-            if (u instanceof AdamWSR && ((AdamWSR) u).isMasterWeights()) {
+            if (u instanceof AdamWConfig && ((AdamWConfig) u).isMasterWeights()) {
                 problems.add(where + ": masterWeights(true) keeps FP32 master weights (the mixed-precision baseline),"
                         + " which BF16 parameter averaging does not support; train with masterWeights(false)");
             }
@@ -103,11 +103,6 @@ final class WireLayouts {
     }
 
     private static String blockName(UpdaterBlock ub) {
-        List<String> names = new ArrayList<>();
-        for (Object o : ub.getLayersAndVariablesInBlock()) {
-            UpdaterBlock.ParamState p = (UpdaterBlock.ParamState) o;
-            names.add(p.getLayer().getConfig().getLayerName() + "/" + p.getParamName());
-        }
-        return "parameters " + names;
+        return "parameters " + Network.blockName(ub);
     }
 }

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.management.ManagementFactory;
 import java.util.SplittableRandom;
-import org.dl4jsr.Rounding;
+import org.dl4jsr.rounding.Rounding;
 import org.dl4jsr.rounding.Bf16;
 import org.dl4jsr.rounding.CounterRng;
 import org.junit.jupiter.api.Test;

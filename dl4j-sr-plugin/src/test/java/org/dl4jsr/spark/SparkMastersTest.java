@@ -1,5 +1,6 @@
 package org.dl4jsr.spark;
 
+import org.dl4jsr.network.Network;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,7 +42,7 @@ class SparkMastersTest {
 
     @Test
     void adamWsrTravelsAsSixBytesPerParameter() {
-        SparkModel m = SparkModel.of(net(new AdamWSR(1e-3), false));
+        Network m = Network.of(net(new AdamWSR(1e-3), false));
         long n = m.params().length();
         WireLayout params = WireLayouts.params(m);
         WireLayout state = WireLayouts.state(m);
@@ -53,7 +54,7 @@ class SparkMastersTest {
 
     @Test
     void compactStateTravelsPacked() {
-        SparkModel m = SparkModel.of(net(AdamWSR.builder().compactState(true).build(), false));
+        Network m = Network.of(net(AdamWSR.builder().compactState(true).build(), false));
         long n = m.params().length();
         WireLayout state = WireLayouts.state(m);
         assertEquals(n, state.count(WireLayout.Kind.PACKED));
@@ -63,7 +64,7 @@ class SparkMastersTest {
     @Test
     void dl4jManagedValuesStayFp32() {
         // Nesterovs (wrapped by attach) keeps FP32 state; batch-norm mean/variance are updated by DL4J itself (NoOp)
-        SparkModel m = SparkModel.of(net(new Nesterovs(0.1, 0.9), true));
+        Network m = Network.of(net(new Nesterovs(0.1, 0.9), true));
         WireLayout params = WireLayouts.params(m);
         WireLayout state = WireLayouts.state(m);
         assertEquals(16, params.count(WireLayout.Kind.FP32), "batch-norm running mean and variance");

@@ -1,5 +1,6 @@
 package org.dl4jsr.spark;
 
+import org.dl4jsr.rounding.RoundingStreams;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -99,7 +100,7 @@ class WireFormatTest {
             float[] sums = WireArray.newSums(one);
             WireArray.encode(new int[] {Float.floatToRawIntBits(a)}, one, "a").addValuesTo(sums, one);
             WireArray.encode(new int[] {Float.floatToRawIntBits(b)}, one, "b").addValuesTo(sums, one);
-            long key = CounterRng.drawKey(CounterRng.key(5, r, Bf16ParameterAveragingTrainingMaster.PARAMS_STREAM),
+            long key = CounterRng.drawKey(CounterRng.key(5, r, RoundingStreams.AVERAGED_PARAMS),
                     CounterRng.WEIGHT);
             float mean = Float.intBitsToFloat(WireArray.average(sums, 2, one, i -> CounterRng.bits(key, i) & 0xFFFF)
                     .decodeBits(one)[0]);

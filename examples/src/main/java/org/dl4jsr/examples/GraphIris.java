@@ -10,7 +10,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.dl4jsr.AdamWSR;
 import org.dl4jsr.Bf16Training;
-import org.dl4jsr.StagnationMeter;
+import org.dl4jsr.diagnostics.StagnationMeter;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.dataset.DataSet;

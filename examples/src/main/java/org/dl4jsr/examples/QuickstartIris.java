@@ -10,7 +10,7 @@ import org.dl4jsr.AdamWSR;
 import org.dl4jsr.Bf16Attachment;
 import org.dl4jsr.Bf16Grid;
 import org.dl4jsr.Bf16Training;
-import org.dl4jsr.TrainingMemory;
+import org.dl4jsr.diagnostics.TrainingMemory;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.dataset.DataSet;

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.dl4jsr.testing.TestNets;
+import org.dl4jsr.testing.Bits;
+import org.dl4jsr.testing.Iris;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -18,7 +21,7 @@ import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.dl4jsr.AdamWSR;
 import org.dl4jsr.Bf16Training;
-import org.dl4jsr.Rounding;
+import org.dl4jsr.rounding.Rounding;
 import org.dl4jsr.spark.Bf16ParameterAveragingTrainingMaster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,7 +40,7 @@ class BadConfigurationTest {
     static void start() {
         sc = SparkSessions.local(2, 1, "bad-configuration");
         sc.sc().addSparkListener(jobs);
-        List<DataSet> batches = IrisBatches.batches(10);
+        List<DataSet> batches = Iris.batches(10);
         data = sc.parallelize(batches.subList(0, 4), 2);
     }
 
@@ -102,9 +105,9 @@ class BadConfigurationTest {
     }
 
     private static String dl4jMasterRefused(IUpdater updater) throws Exception {
-        MultiLayerNetwork net = Nets.mlp(updater);
+        MultiLayerNetwork net = TestNets.irisMlp(updater, 42);
         Bf16Training.attach(net);
-        int[] before = Nets.bits(net.params());
+        int[] before = Bits.of(net.params());
         TrainingMaster<?, ?> stock = new ParameterAveragingTrainingMaster.Builder(2, 10).batchSizePerWorker(10)
                 .averagingFrequency(1).saveUpdater(true).rddTrainingApproach(RDDTrainingApproach.Direct).build();
         sc.sc().listenerBus().waitUntilEmpty(60_000); // events of earlier tests delivered
@@ -117,22 +120,22 @@ class BadConfigurationTest {
         assertTrue(all.contains("ParameterAveragingTrainingMaster cannot train")
                 && all.contains("org.dl4jsr.spark.Bf16ParameterAveragingTrainingMaster"), all);
         assertEquals(0, training.count(), "no training job may run");
-        assertArrayEquals(before, Nets.bits(net.params()), "weights must be unchanged");
+        assertArrayEquals(before, Bits.of(net.params()), "weights must be unchanged");
         assertEquals(0, net.getIterationCount());
         return all;
     }
 
     /** Runs fit with the master; returns the error message after checking that no Spark job ran and nothing changed. */
     private static String refusedBeforeTraining(IUpdater updater, TrainingMaster<?, ?> master) throws Exception {
-        MultiLayerNetwork net = Nets.mlp(updater);
-        int[] before = Nets.bits(net.params());
+        MultiLayerNetwork net = TestNets.irisMlp(updater, 42);
+        int[] before = Bits.of(net.params());
         int jobsBefore = jobs.count();
         SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(sc, net, master);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> spark.fit(data));
         sc.sc().listenerBus().waitUntilEmpty(60_000);
         assertEquals(jobsBefore, jobs.count(), "no Spark job may run");
         assertEquals(0, net.getIterationCount());
-        int[] after = Nets.bits(net.params());
+        int[] after = Bits.of(net.params());
         for (int i = 0; i < before.length; i++) {
             // attaching the driver network may have rounded a weight onto one of its two BF16 neighbours; nothing else
             // may have changed it

@@ -3,6 +3,9 @@ package org.dl4jsr.it;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import org.dl4jsr.testing.TestNets;
+import org.dl4jsr.testing.Bits;
+import org.dl4jsr.testing.Iris;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -73,7 +76,7 @@ class EquivalenceTest {
     }
 
     private void assertMlnEquivalent(IUpdater updater, int frequency, int steps, boolean bf16) {
-        List<DataSet> batches = IrisBatches.batches(10);
+        List<DataSet> batches = Iris.batches(10);
         if (bf16) {
             List<DataSet> cast = new ArrayList<>();
             for (DataSet b : batches) {
@@ -81,9 +84,9 @@ class EquivalenceTest {
             }
             batches = cast;
         }
-        MultiLayerNetwork single = bf16 ? Nets.bf16Mlp(updater) : Nets.mlp(updater);
+        MultiLayerNetwork single = bf16 ? TestNets.bf16IrisMlp(updater, 42) : TestNets.irisMlp(updater, 42);
         Bf16Training.attach(single);
-        MultiLayerNetwork driver = bf16 ? Nets.bf16Mlp(updater) : Nets.mlp(updater);
+        MultiLayerNetwork driver = bf16 ? TestNets.bf16IrisMlp(updater, 42) : TestNets.irisMlp(updater, 42);
         SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(sc, driver, oneWorker(10, frequency));
         for (int step = 0; step < steps; step += frequency) {
             List<DataSet> round = new ArrayList<>();
@@ -94,9 +97,9 @@ class EquivalenceTest {
             }
             spark.fit(sc.parallelize(round, 1));
             String at = "after step " + (step + frequency);
-            assertArrayEquals(Nets.bits(single.params()), Nets.bits(driver.params()), "weights " + at);
-            assertArrayEquals(Nets.bits(single.getUpdater().getStateViewArray()),
-                    Nets.bits(driver.getUpdater().getStateViewArray()), "updater state " + at);
+            assertArrayEquals(Bits.of(single.params()), Bits.of(driver.params()), "weights " + at);
+            assertArrayEquals(Bits.of(single.getUpdater().getStateViewArray()),
+                    Bits.of(driver.getUpdater().getStateViewArray()), "updater state " + at);
             assertEquals(single.getIterationCount(), driver.getIterationCount(), "iteration " + at);
             assertEquals(single.params().dataType(), driver.params().dataType());
         }
@@ -104,18 +107,18 @@ class EquivalenceTest {
 
     @Test
     void computationGraphEveryStep() {
-        List<DataSet> batches = IrisBatches.batches(10);
-        ComputationGraph single = Nets.graph(new AdamWSR(0.02));
+        List<DataSet> batches = Iris.batches(10);
+        ComputationGraph single = TestNets.irisGraph(new AdamWSR(0.02), 42);
         Bf16Training.attach(single);
-        ComputationGraph driver = Nets.graph(new AdamWSR(0.02));
+        ComputationGraph driver = TestNets.irisGraph(new AdamWSR(0.02), 42);
         SparkComputationGraph spark = new SparkComputationGraph(sc, driver, oneWorker(10, 1));
         for (int step = 0; step < 10; step++) {
             DataSet b = batches.get(step);
             single.fit(b);
             spark.fit(sc.parallelize(Collections.singletonList(b), 1));
-            assertArrayEquals(Nets.bits(single.params()), Nets.bits(driver.params()), "weights after step " + step);
-            assertArrayEquals(Nets.bits(single.getUpdater().getStateViewArray()),
-                    Nets.bits(driver.getUpdater().getStateViewArray()), "updater state after step " + step);
+            assertArrayEquals(Bits.of(single.params()), Bits.of(driver.params()), "weights after step " + step);
+            assertArrayEquals(Bits.of(single.getUpdater().getStateViewArray()),
+                    Bits.of(driver.getUpdater().getStateViewArray()), "updater state after step " + step);
         }
     }
 }

@@ -3,6 +3,7 @@ package org.dl4jsr.it;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import org.dl4jsr.testing.Bits;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.AfterAll;
@@ -38,9 +39,9 @@ class FaultToleranceTest {
         MultiLayerNetwork faulty = IrisTraining.spark(sc, epochs, (round, net) -> { }, new FailOnceHook(0, 10));
         sc.sc().listenerBus().waitUntilEmpty(60_000);
         assertEquals(1, failures.count(), "injected failures seen by Spark");
-        assertArrayEquals(Nets.bits(clean.params()), Nets.bits(faulty.params()), "weights");
-        assertArrayEquals(Nets.bits(clean.getUpdater().getStateViewArray()),
-                Nets.bits(faulty.getUpdater().getStateViewArray()), "updater state");
+        assertArrayEquals(Bits.of(clean.params()), Bits.of(faulty.params()), "weights");
+        assertArrayEquals(Bits.of(clean.getUpdater().getStateViewArray()),
+                Bits.of(faulty.getUpdater().getStateViewArray()), "updater state");
         assertEquals(clean.getIterationCount(), faulty.getIterationCount(), "iterations");
     }
 }

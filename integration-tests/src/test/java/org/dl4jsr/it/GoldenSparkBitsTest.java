@@ -2,16 +2,12 @@ package org.dl4jsr.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import org.dl4jsr.testing.Bits;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Golden bits of a Spark run: two workers on {@code local[2]}, two epochs of Iris with the BF16 master (AdamWSR,
@@ -34,19 +30,6 @@ class GoldenSparkBitsTest {
     @Test
     void twoWorkerAveragingBitsAreUnchanged() {
         MultiLayerNetwork net = IrisTraining.spark(sc, 2, (round, driver) -> { });
-        assertEquals("528d98862c501f26", hash(net.params(), net.getUpdater().getStateViewArray()));
-    }
-
-    static String hash(INDArray... arrays) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            for (INDArray a : arrays) {
-                md.update(a.dataType().name().getBytes(StandardCharsets.UTF_8));
-                md.update(a.dup().data().asBytes());
-            }
-            return HexFormat.of().formatHex(md.digest(), 0, 8);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        assertEquals("528d98862c501f26", Bits.hash(net.params(), net.getUpdater().getStateViewArray()));
     }
 }

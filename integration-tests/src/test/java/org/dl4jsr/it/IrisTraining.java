@@ -2,6 +2,8 @@ package org.dl4jsr.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import org.dl4jsr.testing.TestNets;
+import org.dl4jsr.testing.Iris;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -32,16 +34,16 @@ final class IrisTraining {
     }
 
     static double accuracy(MultiLayerNetwork net) {
-        DataSet all = IrisBatches.all();
+        DataSet all = Iris.shuffled();
         Evaluation e = new Evaluation(3);
         e.eval(all.getLabels(), net.output(all.getFeatures()));
         return e.accuracy();
     }
 
     static MultiLayerNetwork singleMachine(int epochs) {
-        MultiLayerNetwork net = Nets.mlp(UPDATER);
+        MultiLayerNetwork net = TestNets.irisMlp(UPDATER, 42);
         Bf16Training.attach(net);
-        List<DataSet> batches = IrisBatches.batches(BATCH);
+        List<DataSet> batches = Iris.batches(BATCH);
         for (int e = 0; e < epochs; e++) {
             for (DataSet b : batches) {
                 net.fit(b);
@@ -56,12 +58,12 @@ final class IrisTraining {
     }
 
     static MultiLayerNetwork spark(JavaSparkContext sc, int epochs, RoundCheck check, TrainingHook... hooks) {
-        MultiLayerNetwork net = Nets.mlp(UPDATER);
+        MultiLayerNetwork net = TestNets.irisMlp(UPDATER, 42);
         Bf16ParameterAveragingTrainingMaster master = new Bf16ParameterAveragingTrainingMaster.Builder(WORKERS, BATCH)
                 .batchSizePerWorker(BATCH).averagingFrequency(FREQUENCY).trainingHooks(hooks)
                 .rddTrainingApproach(RDDTrainingApproach.Direct).repartionData(Repartition.Never).build();
         SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(sc, net, master);
-        List<DataSet> batches = IrisBatches.batches(BATCH);
+        List<DataSet> batches = Iris.batches(BATCH);
         int perRound = WORKERS * FREQUENCY;
         int round = 0;
         for (int e = 0; e < epochs; e++) {

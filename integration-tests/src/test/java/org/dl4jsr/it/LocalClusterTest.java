@@ -3,6 +3,7 @@ package org.dl4jsr.it;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import org.dl4jsr.testing.Bits;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.dl4jsr.Bf16Grid;
@@ -44,10 +45,10 @@ class LocalClusterTest {
         }
         assertEquals(1, failures, "injected failures seen by Spark");
         System.out.printf("RESULT local_cluster epochs=%d accuracy=%.4f bit_identical_to_local=%b%n", EPOCHS,
-                IrisTraining.accuracy(cluster), java.util.Arrays.equals(Nets.bits(cluster.params()),
-                        Nets.bits(local.params())));
-        assertArrayEquals(Nets.bits(local.params()), Nets.bits(cluster.params()), "weights");
-        assertArrayEquals(Nets.bits(local.getUpdater().getStateViewArray()),
-                Nets.bits(cluster.getUpdater().getStateViewArray()), "updater state");
+                IrisTraining.accuracy(cluster), java.util.Arrays.equals(Bits.of(cluster.params()),
+                        Bits.of(local.params())));
+        assertArrayEquals(Bits.of(local.params()), Bits.of(cluster.params()), "weights");
+        assertArrayEquals(Bits.of(local.getUpdater().getStateViewArray()),
+                Bits.of(cluster.getUpdater().getStateViewArray()), "updater state");
     }
 }

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.dl4jsr.testing.TestNets;
+import org.dl4jsr.testing.Bits;
 import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -31,17 +33,17 @@ class SharedRandomnessTest {
     void sharedRandomnessKeepsReplicasBitIdentical() {
         MultiLayerNetwork[] replicas = replicas(7, 7);
         applySharedUpdates(replicas);
-        assertArrayEquals(Nets.bits(replicas[0].params()), Nets.bits(replicas[1].params()));
+        assertArrayEquals(Bits.of(replicas[0].params()), Bits.of(replicas[1].params()));
         assertEquals(0, Bf16Grid.countOffGrid(replicas[0].params()));
     }
 
     @Test
     void perWorkerRandomBitsMakeReplicasDrift() {
         MultiLayerNetwork[] replicas = replicas(7, 8);
-        int[] before = Nets.bits(replicas[0].params());
+        int[] before = Bits.of(replicas[0].params());
         applySharedUpdates(replicas);
-        int[] a = Nets.bits(replicas[0].params());
-        int[] b = Nets.bits(replicas[1].params());
+        int[] a = Bits.of(replicas[0].params());
+        int[] b = Bits.of(replicas[1].params());
         int differ = 0;
         int moved = 0;
         for (int i = 0; i < a.length; i++) {
@@ -56,12 +58,12 @@ class SharedRandomnessTest {
 
     /** Two replicas of one initial network whose SR seeds are seedA and seedB. */
     private static MultiLayerNetwork[] replicas(long seedA, long seedB) {
-        MultiLayerNetwork a = Nets.mlp(AdamWSR.builder().learningRate(0.01).seed(seedA).build(), 32);
-        MultiLayerNetwork b = Nets.mlp(AdamWSR.builder().learningRate(0.01).seed(seedB).build(), 32);
+        MultiLayerNetwork a = TestNets.irisMlp(AdamWSR.builder().learningRate(0.01).seed(seedA).build(), 42, 32);
+        MultiLayerNetwork b = TestNets.irisMlp(AdamWSR.builder().learningRate(0.01).seed(seedB).build(), 42, 32);
         b.setParams(a.params().dup());
         Bf16Training.attach(a);
         Bf16Training.attach(b);
-        assertArrayEquals(Nets.bits(a.params()), Nets.bits(b.params()), "identical start");
+        assertArrayEquals(Bits.of(a.params()), Bits.of(b.params()), "identical start");
         return new MultiLayerNetwork[] {a, b};
     }
 

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.dl4jsr.testing.TestNets;
+import org.dl4jsr.testing.Bits;
+import org.dl4jsr.testing.Iris;
 import java.io.File;
 import java.io.IOException;
 import java.net.DatagramSocket;
@@ -36,19 +39,19 @@ class SharedTrainingRefusedTest {
         Set<String> shmBefore = aeronDirs();
         JavaSparkContext sc = SparkSessions.local(2, 1, "shared-refused");
         try {
-            MultiLayerNetwork net = Nets.mlp(new AdamWSR(0.01));
+            MultiLayerNetwork net = TestNets.irisMlp(new AdamWSR(0.01), 42);
             Bf16Training.attach(net);
-            int[] before = Nets.bits(net.params());
+            int[] before = Bits.of(net.params());
             VoidConfiguration voidConf = VoidConfiguration.builder().controllerAddress("127.0.0.1")
                     .portSupplier(new FixedPort(freeUdpPort())).build();
             SharedTrainingMaster master = new SharedTrainingMaster.Builder(voidConf, 10).batchSizePerWorker(10)
                     .workersPerNode(1).rddTrainingApproach(RDDTrainingApproach.Direct).build();
             SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(sc, net, master);
-            Exception e = assertThrows(Exception.class, () -> spark.fit(sc.parallelize(IrisBatches.batches(10), 2)));
+            Exception e = assertThrows(Exception.class, () -> spark.fit(sc.parallelize(Iris.batches(10), 2)));
             String all = messages(e);
             assertTrue(all.contains("SharedTrainingMaster cannot train") && all.contains("not supported")
                     && all.contains("org.dl4jsr.spark.Bf16ParameterAveragingTrainingMaster"), all);
-            assertArrayEquals(before, Nets.bits(net.params()), "weights must be unchanged");
+            assertArrayEquals(before, Bits.of(net.params()), "weights must be unchanged");
             assertEquals(0, net.getIterationCount());
         } finally {
             SparkSessions.stop(sc);

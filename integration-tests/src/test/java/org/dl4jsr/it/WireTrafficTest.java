@@ -3,6 +3,8 @@ package org.dl4jsr.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.dl4jsr.testing.TestNets;
+import org.dl4jsr.testing.Iris;
 import java.util.List;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
@@ -49,7 +51,7 @@ class WireTrafficTest {
 
     @Test
     void bf16MasterMovesHalfTheBytesOfDl4jMaster() {
-        long params = Nets.mlp(new Adam(), HIDDEN).numParams();
+        long params = TestNets.irisMlp(new Adam(), 42, HIDDEN).numParams();
         long[] stock = bytesPerRound(new Adam(0.01), new ParameterAveragingTrainingMaster.Builder(2, 10)
                 .batchSizePerWorker(10).averagingFrequency(1).saveUpdater(true)
                 .rddTrainingApproach(RDDTrainingApproach.Direct).repartionData(Repartition.Never).build());
@@ -70,9 +72,9 @@ class WireTrafficTest {
 
     /** {driver to one worker, one worker to driver} bytes per averaging round. */
     private static long[] bytesPerRound(IUpdater updater, TrainingMaster<?, ?> master) {
-        MultiLayerNetwork net = Nets.mlp(updater, HIDDEN);
+        MultiLayerNetwork net = TestNets.irisMlp(updater, 42, HIDDEN);
         SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(sc, net, master);
-        List<DataSet> batches = IrisBatches.batches(10);
+        List<DataSet> batches = Iris.batches(10);
         traffic.settle();
         traffic.reset();
         for (int r = 0; r < ROUNDS; r++) {

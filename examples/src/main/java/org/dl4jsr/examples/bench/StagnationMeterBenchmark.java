@@ -12,7 +12,7 @@ import org.deeplearning4j.optimize.api.StepFunction;
 import org.dl4jsr.AdamWSR;
 import org.dl4jsr.Bf16Options;
 import org.dl4jsr.Bf16Training;
-import org.dl4jsr.StagnationMeter;
+import org.dl4jsr.diagnostics.StagnationMeter;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -12,7 +12,7 @@ import org.deeplearning4j.optimize.api.StepFunction;
 import org.dl4jsr.AdamWSR;
 import org.dl4jsr.Bf16Options;
 import org.dl4jsr.Bf16Training;
-import org.dl4jsr.Rounding;
+import org.dl4jsr.rounding.Rounding;
 import org.dl4jsr.kernel.HostKernels;
 import org.dl4jsr.kernel.ParallelRunner;
 import org.dl4jsr.rounding.CounterRng;

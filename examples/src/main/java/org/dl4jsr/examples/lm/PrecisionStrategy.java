@@ -3,7 +3,7 @@ package org.dl4jsr.examples.lm;
 import java.util.List;
 import java.util.Locale;
 import org.dl4jsr.AdamWSR;
-import org.dl4jsr.Rounding;
+import org.dl4jsr.rounding.Rounding;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.linalg.learning.regularization.WeightDecay;

@@ -1,0 +1,75 @@
+package org.dl4jsr.network;
+
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
+import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
+import org.deeplearning4j.nn.conf.layers.recurrent.Bidirectional;
+import org.deeplearning4j.nn.conf.layers.samediff.AbstractSameDiffLayer;
+import org.deeplearning4j.nn.conf.layers.wrapper.BaseWrapperLayer;
+import org.nd4j.linalg.learning.config.IUpdater;
+
+/**
+ * Walks layer configurations down to the layers that own parameters (through wrappers such as LastTimeStep,
+ * MaskZeroLayer, TimeDistributed and Bidirectional), and reads or rewrites their updaters. Frozen layers are not
+ * visited: their parameters never train.
+ */
+public final class LayerTree {
+    private LayerTree() {
+    }
+
+    /** Calls {@code visitor} on every non-frozen leaf layer configuration under {@code layer}. */
+    public static void forEachTrainableLeaf(Layer layer, Consumer<Layer> visitor) {
+        if (layer == null || layer instanceof FrozenLayer || layer instanceof FrozenLayerWithBackprop) {
+            return;
+        }
+        if (layer instanceof BaseWrapperLayer) {
+            forEachTrainableLeaf(((BaseWrapperLayer) layer).getUnderlying(), visitor);
+        } else if (layer instanceof Bidirectional) {
+            forEachTrainableLeaf(((Bidirectional) layer).getFwd(), visitor);
+            forEachTrainableLeaf(((Bidirectional) layer).getBwd(), visitor);
+        } else {
+            visitor.accept(layer);
+        }
+    }
+
+    /** True for the layer types that carry their own updaters (BaseLayer and SameDiff layers). */
+    public static boolean hasUpdaters(Layer leaf) {
+        return leaf instanceof BaseLayer || leaf instanceof AbstractSameDiffLayer;
+    }
+
+    /** The weight updater of a leaf layer (null if unset or the layer has none). */
+    public static IUpdater weightUpdater(Layer leaf) {
+        if (leaf instanceof BaseLayer) {
+            return ((BaseLayer) leaf).getIUpdater();
+        }
+        return leaf instanceof AbstractSameDiffLayer ? ((AbstractSameDiffLayer) leaf).getUpdater() : null;
+    }
+
+    /** The bias updater of a leaf layer; null means "same as the weight updater". */
+    public static IUpdater biasUpdater(Layer leaf) {
+        if (leaf instanceof BaseLayer) {
+            return ((BaseLayer) leaf).getBiasUpdater();
+        }
+        return leaf instanceof AbstractSameDiffLayer ? ((AbstractSameDiffLayer) leaf).getBiasUpdater() : null;
+    }
+
+    public static void setUpdaters(Layer leaf, IUpdater weights, IUpdater bias) {
+        if (leaf instanceof BaseLayer) {
+            ((BaseLayer) leaf).setIUpdater(weights);
+            ((BaseLayer) leaf).setBiasUpdater(bias);
+        } else if (leaf instanceof AbstractSameDiffLayer) {
+            ((AbstractSameDiffLayer) leaf).setUpdater(weights);
+            ((AbstractSameDiffLayer) leaf).setBiasUpdater(bias);
+        }
+    }
+
+    /** Replaces the weight and bias updaters of a leaf layer with {@code mapping(updater)} (null stays null). */
+    public static void mapUpdaters(Layer leaf, UnaryOperator<IUpdater> mapping) {
+        IUpdater weights = weightUpdater(leaf);
+        IUpdater bias = biasUpdater(leaf);
+        setUpdaters(leaf, weights == null ? null : mapping.apply(weights), bias == null ? null : mapping.apply(bias));
+    }
+}

@@ -1,0 +1,228 @@
+package org.dl4jsr.training;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.dl4jsr.kernel.AdamWStep;
+import org.dl4jsr.kernel.Kernels;
+import org.dl4jsr.rounding.Bf16;
+import org.dl4jsr.rounding.Rounding;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * The GradientUpdater of {@code AdamWSR}. Its state view is laid out as {@link AdamWStateLayout} describes.
+ *
+ * <p>Normally the whole step runs as one fused pass here (gradient, moments and weights read once, new weights
+ * written once, rounded once); the step function then skips the block. When DL4J must see the update itself (a
+ * POST_UPDATER regularisation on the block, or gradient sharing), the update is written over the gradient instead
+ * and the step function applies it with the same rounding and the same random bits.
+ */
+public final class AdamWSRUpdater extends SrGradientUpdater<AdamWConfig> {
+    public static final String STATE_M = "M";
+    public static final String STATE_V = "V";
+    public static final String STATE_MV_PACKED = "MV";
+    public static final String STATE_MASTER = "W";
+
+    private final AdamWConfig config;
+    private final AdamWStep step = new AdamWStep();
+    private INDArray state;
+    private AdamWStateLayout layout;
+    private long n;
+
+    public AdamWSRUpdater(AdamWConfig config, INDArray viewArray, boolean initialize) {
+        this.config = config;
+        setStateViewArray(viewArray, null, 'c', initialize);
+    }
+
+    @Override
+    public AdamWConfig getConfig() {
+        return config;
+    }
+
+    @Override
+    public void setStateViewArray(INDArray viewArray, long[] gradientShape, char gradientOrder, boolean initialize) {
+        if (viewArray == null) {
+            throw new IllegalArgumentException("AdamWSR needs an updater state array");
+        }
+        DataType type = viewArray.dataType();
+        if (type == DataType.BFLOAT16 && (config.isCompactState() || config.isMasterWeights()
+                || config.getStateRounding() == Rounding.NONE)) {
+            throw new IllegalArgumentException("AdamWSR " + config + " needs FP32 slots in its updater state, but this"
+                    + " network is BFLOAT16 (DL4J stores updater state in the network's data type). Compact state, FP32"
+                    + " master weights and FP32 state (stateRounding NONE) are for FLOAT networks, the CPU default; a"
+                    + " BFLOAT16 network already stores m and v in BF16.");
+        }
+        if (type != DataType.FLOAT && type != DataType.BFLOAT16) {
+            throw new IllegalArgumentException("AdamWSR needs a FLOAT or BFLOAT16 network, got updater state of type "
+                    + type);
+        }
+        this.state = viewArray.reshape(viewArray.length());
+        this.n = state.length() / AdamWStateLayout.valuesPerParameter(config.isCompactState(), config.isMasterWeights());
+        this.layout = AdamWStateLayout.of(config, n);
+        if (initialize) {
+            state.assign(0);
+            if (config.isMasterWeights()) {
+                master().assign(Float.NaN); // "not initialised": attach copies the network's weights in
+            }
+        }
+    }
+
+    private long masterOffset() {
+        return layout.masterOffset();
+    }
+
+    private INDArray master() {
+        return state.get(NDArrayIndex.interval(masterOffset(), masterOffset() + n));
+    }
+
+    @Override
+    public Map<String, INDArray> getState() {
+        Map<String, INDArray> map = new LinkedHashMap<>();
+        if (config.isCompactState()) {
+            map.put(STATE_MV_PACKED, state.get(NDArrayIndex.interval(0, n)));
+        } else {
+            map.put(STATE_M, state.get(NDArrayIndex.interval(0, n)));
+            map.put(STATE_V, state.get(NDArrayIndex.interval(n, 2 * n)));
+        }
+        if (config.isMasterWeights()) {
+            map.put(STATE_MASTER, master());
+        }
+        return map;
+    }
+
+    /** FP32 copies of m and v (unpacked when compact). */
+    public INDArray[] moments() {
+        if (!config.isCompactState()) {
+            return new INDArray[] {state.get(NDArrayIndex.interval(0, n)).castTo(DataType.FLOAT).dup(),
+                state.get(NDArrayIndex.interval(n, 2 * n)).castTo(DataType.FLOAT).dup()};
+        }
+        float[] slots = state.get(NDArrayIndex.interval(0, n)).toFloatVector();
+        float[] m = new float[slots.length];
+        float[] v = new float[slots.length];
+        for (int i = 0; i < slots.length; i++) {
+            int slot = Float.floatToRawIntBits(slots[i]);
+            m[i] = Float.intBitsToFloat(Bf16.highOfPair(slot));
+            v[i] = Float.intBitsToFloat(Bf16.lowOfPair(slot));
+        }
+        return new INDArray[] {Nd4j.createFromArray(m), Nd4j.createFromArray(v)};
+    }
+
+    /**
+     * Stores FP32 moments in this updater's layout: rounded with the configured state rounding (m and v with
+     * independent keys), packed when compact.
+     */
+    public void setMoments(INDArray m, INDArray v, Kernels kernels, long keyM, long keyV, long rngIndex) {
+        INDArray mGrid = Nd4j.create(DataType.FLOAT, n);
+        INDArray vGrid = Nd4j.create(DataType.FLOAT, n);
+        Rounding rounding = config.getStateRounding();
+        kernels.round(m.castTo(DataType.FLOAT).reshape(n), 0, mGrid, 0, n, rounding, keyM, rngIndex);
+        kernels.round(v.castTo(DataType.FLOAT).reshape(n), 0, vGrid, 0, n, rounding, keyV, rngIndex);
+        if (!config.isCompactState()) {
+            state.get(NDArrayIndex.interval(0, n)).assign(mGrid);
+            state.get(NDArrayIndex.interval(n, 2 * n)).assign(vGrid);
+            return;
+        }
+        float[] mv = mGrid.toFloatVector();
+        float[] vv = vGrid.toFloatVector();
+        float[] slots = new float[mv.length];
+        for (int i = 0; i < slots.length; i++) {
+            slots[i] = Float.intBitsToFloat(Bf16.packPair(Float.floatToRawIntBits(mv[i]), Float.floatToRawIntBits(vv[i])));
+        }
+        state.get(NDArrayIndex.interval(0, n)).assign(Nd4j.createFromArray(slots));
+    }
+
+    public boolean hasMaster() {
+        return config.isMasterWeights();
+    }
+
+    /** A copy of the FP32 master weights (only with masterWeights). */
+    public INDArray masterCopy() {
+        return master().dup();
+    }
+
+    public void setMaster(INDArray weights) {
+        master().assign(weights.reshape(n));
+    }
+
+    @Override
+    public void setState(Map<String, INDArray> stateMap, boolean initialize) {
+        throw new UnsupportedOperationException("AdamWSR keeps its state in the network's updater state view array");
+    }
+
+    @Override
+    void validateFor(DataType dataType, String blockName) {
+        if (dataType == DataType.BFLOAT16 && state.dataType() != DataType.BFLOAT16) {
+            throw new IllegalStateException("Updater state of block " + blockName + " is " + state.dataType()
+                    + " on a BFLOAT16 network");
+        }
+    }
+
+    @Override
+    void prepareWeights(INDArray params, Kernels kernels, Rounding initialRounding, long key) {
+        if (!config.isMasterWeights()) {
+            super.prepareWeights(params, kernels, initialRounding, key);
+            return;
+        }
+        BlockBinding b = binding();
+        if (Float.isNaN(state.getFloat(masterOffset()))) {
+            kernels.round(params, b.start(), state, masterOffset(), n, Rounding.NONE, key, b.start());
+        }
+        kernels.round(state, masterOffset(), params, b.start(), n, config.getWeightRounding(), key, b.start());
+    }
+
+    @Override
+    void computeUpdate(OptimizerStep step, BlockBinding b, INDArray gradient, int iteration, int epoch) {
+        if (n != b.length()) {
+            throw new IllegalStateException("AdamWSR state holds " + n + " parameters, its block has " + b.length());
+        }
+        double lr = config.getLearningRate(iteration, epoch);
+        double t = iteration + 1.0;
+        double alpha = lr * Math.sqrt(1 - Math.pow(config.getBeta2(), t)) / (1 - Math.pow(config.getBeta1(), t));
+        AdamWStep s = this.step;
+        if (step.isFlatGradientView(gradient, b.start())) {
+            s.grad = step.gradients();
+            s.gradOffset = b.start();
+        } else {
+            s.grad = gradient;
+            s.gradOffset = 0;
+        }
+        s.params = step.params();
+        s.paramsOffset = b.start();
+        s.state = state;
+        s.mOffset = layout.momentsOffset();
+        s.vOffset = n;
+        s.packedMoments = layout.packed();
+        s.masterOffset = layout.hasMaster() ? masterOffset() : -1;
+        s.length = n;
+        s.beta1 = (float) config.getBeta1();
+        s.beta2 = (float) config.getBeta2();
+        s.oneMinusBeta1 = 1f - s.beta1; // in FP32, as ND4J's adam_updater computes it
+        s.oneMinusBeta2 = 1f - s.beta2;
+        s.alpha = (float) alpha;
+        s.epsilon = (float) config.getEpsilon();
+        s.lrWeightDecay = (float) (lr * config.getWeightDecay());
+        s.weightRounding = config.getWeightRounding();
+        s.stateRounding = config.getStateRounding();
+        s.applyToWeights = step.canWriteWeights(b);
+        s.key = step.updateKey(b.seed());
+        s.rngIndex = b.start();
+        step.kernels().adamW(s);
+        s.grad = null;
+        if (s.applyToWeights) {
+            step.weightsWritten(b);
+        }
+    }
+
+    @Override
+    void applyToWeights(OptimizerStep step, INDArray params, INDArray update, long key) {
+        if (!config.isMasterWeights()) {
+            super.applyToWeights(step, params, update, key);
+            return;
+        }
+        BlockBinding b = binding();
+        step.kernels().applyUpdate(state, masterOffset(), update, b.start(), n, Rounding.NONE, key, b.start());
+        step.kernels().round(state, masterOffset(), params, b.start(), n, config.getWeightRounding(), key, b.start());
+    }
+}

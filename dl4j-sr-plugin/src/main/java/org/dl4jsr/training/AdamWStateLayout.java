@@ -1,0 +1,74 @@
+package org.dl4jsr.training;
+
+/**
+ * Where AdamW-SR keeps its state in the updater state view of one block of {@code n} parameters: m at [0, n) and
+ * v at [n, 2n), or m and v packed as the high and low BF16 halves of one 32-bit slot at [0, n) when compact; then,
+ * with master weights, the FP32 master copy of the n weights. The one description of this layout: the updater, the
+ * converter, checkpoints and the Spark wire format all read it from here.
+ */
+public final class AdamWStateLayout {
+    private final long n;
+    private final boolean compact;
+    private final boolean master;
+
+    private AdamWStateLayout(long n, boolean compact, boolean master) {
+        this.n = n;
+        this.compact = compact;
+        this.master = master;
+    }
+
+    /** The layout of a block of {@code n} parameters under {@code config}. */
+    public static AdamWStateLayout of(AdamWConfig config, long n) {
+        return new AdamWStateLayout(n, config.isCompactState(), config.isMasterWeights());
+    }
+
+    /** Values of state per parameter: 2 (m, v), 1 when compact, +1 for an FP32 master copy. */
+    public static long valuesPerParameter(boolean compact, boolean master) {
+        return (compact ? 1 : 2) + (master ? 1 : 0);
+    }
+
+    /** Parameters of the block. */
+    public long parameters() {
+        return n;
+    }
+
+    /** Total state values of the block. */
+    public long size() {
+        return valuesPerParameter(compact, master) * n;
+    }
+
+    /** True when m and v share one 32-bit slot per parameter (BF16 halves: m high, v low). */
+    public boolean packed() {
+        return compact;
+    }
+
+    /** Offset of m (or of the packed m/v slots). */
+    public long momentsOffset() {
+        return 0;
+    }
+
+    /** Values the moments occupy: n packed slots, or 2n (m then v). */
+    public long momentsLength() {
+        return compact ? n : 2 * n;
+    }
+
+    /** Offset of v (only when not packed). */
+    public long secondMomentOffset() {
+        if (compact) {
+            throw new IllegalStateException("compact state packs v with m; there is no separate v");
+        }
+        return n;
+    }
+
+    public boolean hasMaster() {
+        return master;
+    }
+
+    /** Offset of the FP32 master weights (only with master weights). */
+    public long masterOffset() {
+        if (!master) {
+            throw new IllegalStateException("no master weights in this layout");
+        }
+        return momentsLength();
+    }
+}

@@ -1,0 +1,328 @@
+package org.dl4jsr.training;
+
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.api.OptimizationAlgorithm;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
+import org.deeplearning4j.nn.updater.UpdaterBlock;
+import org.deeplearning4j.optimize.api.ConvexOptimizer;
+import org.deeplearning4j.optimize.solvers.BaseOptimizer;
+import org.deeplearning4j.optimize.solvers.StochasticGradientDescent;
+import org.dl4jsr.kernel.Kernels;
+import org.dl4jsr.network.Network;
+import org.dl4jsr.rounding.CounterRng;
+import org.dl4jsr.rounding.RoundingStreams;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.NoOpUpdater;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.regularization.Regularization;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The training engine of one attached network: its updater blocks bound to the plugin's updaters and its optimizer's
+ * step function replaced, so that every update of every DL4J updater is applied as {@code x = round(x - update)}.
+ * Each optimizer step is one {@link OptimizerStep}, created by the first block's updater call and finished by the
+ * step function.
+ */
+public final class Attachment {
+    private static final Logger log = LoggerFactory.getLogger(Attachment.class);
+    private static final Field STEP_FUNCTION = stepFunctionField();
+
+    private final Network net;
+    private final AttachSettings settings;
+    private final Kernels kernels;
+    private final SrStepFunction stepFunction = new SrStepFunction(this);
+    private final Blocks blocks = new Blocks();
+    /** The step in progress, or the last one (further updates of its iteration continue its rounding streams). */
+    private OptimizerStep current;
+    private long skippedSteps;
+    /** Set for listeners that read updates: never fuse, so every update is written to the gradient array first. */
+    private boolean updatesVisible;
+
+    /** The network's updater blocks: parameters [start, end) and the plugin's updater (null for NoOp blocks). */
+    static final class Blocks {
+        private final List<long[]> ranges = new ArrayList<>();
+        private final List<SrGradientUpdater<?>> updaters = new ArrayList<>();
+
+        void add(long start, long end, SrGradientUpdater<?> updater) {
+            ranges.add(new long[] {start, end});
+            updaters.add(updater);
+        }
+
+        int size() {
+            return ranges.size();
+        }
+
+        long start(int k) {
+            return ranges.get(k)[0];
+        }
+
+        long end(int k) {
+            return ranges.get(k)[1];
+        }
+
+        SrGradientUpdater<?> updater(int k) {
+            return updaters.get(k);
+        }
+    }
+
+    private Attachment(Network net, AttachSettings settings, Kernels kernels) {
+        this.net = net;
+        this.settings = settings;
+        this.kernels = kernels;
+    }
+
+    /**
+     * Attaches {@code net}: wraps (with {@code wrapper}) every updater that does not round by itself, binds the
+     * updater blocks, puts the weights on the grid and installs the step function. A failed attach leaves the
+     * network's configuration and updater as they were.
+     */
+    public static Attachment attach(Network net, AttachSettings settings, Kernels kernels,
+                                    UnaryOperator<IUpdater> wrapper) {
+        net.initialise();
+        DataType type = net.dataType();
+        if (type != DataType.FLOAT && type != DataType.BFLOAT16) {
+            throw new IllegalArgumentException("BF16 training needs a FLOAT network (the CPU default: weights kept on the"
+                    + " BF16 grid, FP32 compute) or a BFLOAT16 network (conf.setDataType(DataType.BFLOAT16) before init()),"
+                    + " but this network is " + type + ". Build it with .dataType(DataType.FLOAT) or convert it with"
+                    + " net.convertDataType(DataType.FLOAT) first.");
+        }
+        if (net.optimizationAlgorithm() != OptimizationAlgorithm.STOCHASTIC_GRADIENT_DESCENT) {
+            throw new IllegalArgumentException("BF16 training supports OptimizationAlgorithm.STOCHASTIC_GRADIENT_DESCENT"
+                    + " (the default), not " + net.optimizationAlgorithm());
+        }
+        List<Layer> layers = distinctLayerConfigs(net);
+        for (Layer layer : layers) {
+            if (layer.getConstraints() != null && !layer.getConstraints().isEmpty()) {
+                throw new IllegalArgumentException("Layer '" + layer.getLayerName() + "' has constraints "
+                        + layer.getConstraints() + ": they rescale weights after each update and would move them off the"
+                        + " BF16 grid. Remove the constraints to train in BF16.");
+            }
+        }
+        List<Runnable> undo = new ArrayList<>();
+        for (Layer layer : layers) {
+            UpdaterWrapping.wrap(layer, wrapper, undo);
+        }
+        if (!undo.isEmpty()) {
+            rebuildUpdater(net);
+        }
+        Attachment a = new Attachment(net, settings, kernels);
+        try {
+            a.bindBlocks(net.updater(), type);
+            long key = CounterRng.key(settings.getSeed(), net.iterationCount(), RoundingStreams.ATTACH);
+            for (int k = 0; k < a.blocks.size(); k++) {
+                SrGradientUpdater<?> u = a.blocks.updater(k);
+                if (u != null) {
+                    u.prepareWeights(net.params(), kernels, settings.getInitialRounding(), key);
+                }
+            }
+            a.install();
+        } catch (RuntimeException e) {
+            // Leave the network as it was: its original updaters (and DL4J's updater built from them) come back.
+            undo.forEach(Runnable::run);
+            if (!undo.isEmpty()) {
+                rebuildUpdater(net);
+            }
+            throw e;
+        }
+        log.info("BF16 training attached: {} updater blocks, kernels {}, {}", a.blocks.size(), kernels.name(), settings);
+        return a;
+    }
+
+    /** The network's layer configurations, each once (a configuration object can be shared). */
+    private static List<Layer> distinctLayerConfigs(Network net) {
+        Set<Layer> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        List<Layer> out = new ArrayList<>();
+        for (Layer l : net.layerConfigs()) {
+            if (seen.add(l)) {
+                out.add(l);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Rebuilds DL4J's updater from the (rewritten) configuration, keeping the current updater state. If DL4J has not
+     * created an updater yet, nothing is needed: it will be built from the rewritten configuration.
+     */
+    private static void rebuildUpdater(Network net) {
+        BaseMultiLayerUpdater<?> existing = net.updaterIfExists();
+        if (existing == null) {
+            return;
+        }
+        INDArray previousState = existing.getStateViewArray();
+        BaseMultiLayerUpdater<?> fresh = net.newUpdater(null);
+        if (previousState != null) {
+            fresh.setStateViewArray(previousState);
+        }
+        net.setUpdater(fresh);
+    }
+
+    private void bindBlocks(BaseMultiLayerUpdater<?> updater, DataType type) {
+        boolean first = true;
+        for (Object o : updater.getUpdaterBlocks()) {
+            UpdaterBlock ub = (UpdaterBlock) o;
+            String name = Network.blockName(ub);
+            long start = ub.getParamOffsetStart();
+            long end = ub.getParamOffsetEnd();
+            Object gu = ub.getGradientUpdater();
+            if (gu instanceof NoOpUpdater) {
+                blocks.add(start, end, null);
+                continue;
+            }
+            if (!(gu instanceof SrGradientUpdater)) {
+                throw new IllegalArgumentException("Parameters " + name + " use " + gu.getClass().getSimpleName()
+                        + ", which the plugin could not wrap (layer type not supported by Bf16Training.attach). Configure"
+                        + " that layer with AdamWSR or Bf16Updater.wrap(...) explicitly.");
+            }
+            SrGradientUpdater<?> sr = (SrGradientUpdater<?>) gu;
+            sr.validateFor(type, name);
+            boolean startsStep = first && !ub.isPretrainUpdaterBlock();
+            first &= !startsStep;
+            Long ownSeed = sr.getConfig().getExplicitSeed();
+            long seed = ownSeed != null ? ownSeed : settings.getSeed();
+            sr.bind(new BlockBinding(this, blocks.size(), start, end - start, seed, startsStep,
+                    hasPostUpdaterRegularization(ub)));
+            blocks.add(start, end, sr);
+        }
+    }
+
+    private static boolean hasPostUpdaterRegularization(UpdaterBlock ub) {
+        for (Object o : ub.getLayersAndVariablesInBlock()) {
+            UpdaterBlock.ParamState p = (UpdaterBlock.ParamState) o;
+            List<Regularization> regs = p.getLayer().getConfig().getRegularizationByParam(p.getParamName());
+            if (regs != null) {
+                for (Regularization r : regs) {
+                    if (r.applyStep() == Regularization.ApplyStep.POST_UPDATER) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    private void install() {
+        ConvexOptimizer optimizer = net.optimizerOrNull();
+        if (!(optimizer instanceof StochasticGradientDescent)) {
+            throw new IllegalStateException("Expected DL4J's StochasticGradientDescent optimizer, got " + optimizer);
+        }
+        try {
+            STEP_FUNCTION.set(optimizer, stepFunction);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("Cannot install the BF16 step function", e);
+        }
+    }
+
+    private static Field stepFunctionField() {
+        try {
+            Field f = BaseOptimizer.class.getDeclaredField("stepFunction");
+            f.setAccessible(true);
+            return f;
+        } catch (NoSuchFieldException e) {
+            throw new ExceptionInInitializerError("DL4J's BaseOptimizer has no stepFunction field: unsupported version");
+        }
+    }
+
+    /** True while this attachment's step function is the one the network's optimizer uses. */
+    boolean isInstalled() {
+        ConvexOptimizer optimizer = net.optimizerOrNull();
+        try {
+            return optimizer instanceof BaseOptimizer && STEP_FUNCTION.get(optimizer) == stepFunction;
+        } catch (IllegalAccessException e) {
+            return false;
+        }
+    }
+
+    /** The attachment whose step function the model's optimizer currently uses, or null. */
+    public static Attachment installedOn(Model model) {
+        ConvexOptimizer optimizer = Network.of(model).optimizerOrNull();
+        if (!(optimizer instanceof BaseOptimizer)) {
+            return null;
+        }
+        try {
+            Object f = STEP_FUNCTION.get(optimizer);
+            return f instanceof SrStepFunction ? ((SrStepFunction) f).attachment() : null;
+        } catch (IllegalAccessException e) {
+            return null;
+        }
+    }
+
+    /** The step a block's update belongs to (see {@link BlockBinding#step()}); null when not installed. */
+    OptimizerStep stepFor(BlockBinding b) {
+        if (!isInstalled()) {
+            return null;
+        }
+        if (b.startsStep() || current == null) {
+            current = beginStep();
+        }
+        return current;
+    }
+
+    /** Starts a step: the whole gradient is checked for NaN/Inf here, before anything changes. */
+    private OptimizerStep beginStep() {
+        int iteration = net.iterationCount();
+        ConvexOptimizer optimizer = net.optimizerOrNull();
+        boolean sharing = optimizer instanceof BaseOptimizer
+                && ((BaseOptimizer) optimizer).getGradientsAccumulator() != null;
+        INDArray gradients = net.gradients();
+        String problem = kernels.allFinite(gradients, 0, gradients.length()) ? null
+                : "Gradient of iteration " + iteration + " contains NaN or infinity";
+        if (problem != null && settings.throwsOnNonFiniteSteps()) {
+            throw new NonFiniteGradientException(problem + "; weights and updater state are unchanged.");
+        }
+        if (problem != null) {
+            skippedSteps++;
+            log.warn("{}: step skipped, weights and updater state unchanged ({} skipped so far). Persistent NaN/Inf"
+                    + " usually means a learning rate that is too high or bad input data.", problem, skippedSteps);
+        }
+        int firstApplication = current != null && current.iteration() == iteration ? current.applications() : 0;
+        return new OptimizerStep(blocks, kernels, net.params(), gradients, iteration, true,
+                !sharing && !updatesVisible, problem, firstApplication);
+    }
+
+    /** The step function's work (see {@link OptimizerStep#apply}). */
+    void step(INDArray params, INDArray update) {
+        int iteration = net.iterationCount();
+        if (current == null || current.iteration() != iteration) {
+            // An update applied without an updater pass in this iteration (gradient sharing).
+            current = new OptimizerStep(blocks, kernels, net.params(), net.gradients(), iteration, false, false, null, 0);
+        }
+        current.apply(params, update);
+    }
+
+    /**
+     * From now on every update is written over the gradient array before the step function applies it (the unfused
+     * path: same arithmetic, same rounding, same random bits, so results are bit-identical), so that listeners can
+     * read it after the step.
+     */
+    public void makeUpdatesVisible() {
+        updatesVisible = true;
+    }
+
+    public Model model() {
+        return net.model();
+    }
+
+    public AttachSettings settings() {
+        return settings;
+    }
+
+    /** Steps skipped because of non-finite values. */
+    public long skippedSteps() {
+        return skippedSteps;
+    }
+
+    public Kernels kernels() {
+        return kernels;
+    }
+}

@@ -1,0 +1,61 @@
+package org.dl4jsr.training;
+
+/**
+ * Where one updater block sits in its attached network: parameter offsets [start, start + length), the seed of its
+ * rounding bits, and the attachment that hands out the current {@link OptimizerStep}.
+ */
+public final class BlockBinding {
+    private final Attachment attachment;
+    private final int index;
+    private final long start;
+    private final long length;
+    private final long seed;
+    private final boolean startsStep;
+    private final boolean postUpdaterRegularization;
+
+    BlockBinding(Attachment attachment, int index, long start, long length, long seed, boolean startsStep,
+                 boolean postUpdaterRegularization) {
+        this.attachment = attachment;
+        this.index = index;
+        this.start = start;
+        this.length = length;
+        this.seed = seed;
+        this.startsStep = startsStep;
+        this.postUpdaterRegularization = postUpdaterRegularization;
+    }
+
+    /**
+     * The optimizer step this block's update belongs to: a new one for the block DL4J updates first in every step,
+     * the current one for the others. Null when the network's optimizer no longer uses this attachment.
+     */
+    OptimizerStep step() {
+        return attachment.stepFor(this);
+    }
+
+    int index() {
+        return index;
+    }
+
+    public long start() {
+        return start;
+    }
+
+    public long length() {
+        return length;
+    }
+
+    /** Seed of this block's rounding bits (the attach seed unless the updater configuration sets its own). */
+    public long seed() {
+        return seed;
+    }
+
+    /** True for the block DL4J updates first in every step: its call starts the step. */
+    boolean startsStep() {
+        return startsStep;
+    }
+
+    /** True when DL4J adds something (e.g. WeightDecay regularisation) to this block's update after the updater. */
+    boolean hasPostUpdaterRegularization() {
+        return postUpdaterRegularization;
+    }
+}
