@@ -18,9 +18,9 @@ public final class RoundingStreams {
     /** Adam's second moment rounded into AdamWSR's storage by the converter. */
     public static final long CONVERT_SECOND_MOMENT = -4;
     /** Averaged parameters rounded back onto the grid (Spark master, ParallelWrapper). */
-    public static final long AVERAGED_PARAMS = -2;
+    public static final long AVERAGED_PARAMS = -5;
     /** Averaged optimizer state rounded back onto the grid (Spark master, ParallelWrapper). */
-    public static final long AVERAGED_STATE = -3;
+    public static final long AVERAGED_STATE = -6;
 
     private RoundingStreams() {
     }
