@@ -1,5 +1,6 @@
 package org.dl4jsr.convert;
 
+import org.dl4jsr.training.Bf16Activations;
 import org.dl4jsr.AdamWSR;
 import org.dl4jsr.Bf16Attachment;
 import org.dl4jsr.Bf16Updater;

@@ -1,7 +1,5 @@
 package org.dl4jsr.diagnostics;
 
-import org.dl4jsr.network.Network;
-import org.dl4jsr.training.Attachment;
 import java.nio.ByteOrder;
 import java.nio.IntBuffer;
 import java.util.ArrayList;
@@ -13,6 +11,8 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.dl4jsr.network.Network;
+import org.dl4jsr.training.Attachment;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -36,11 +36,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>How: the weights are copied when the gradient is ready ({@code onGradientCalculation}) and the update is read
  * from the network's gradient array after the step ({@code iterationDone}): DL4J's updaters leave the update there. On
- * an attached network the meter asks the plugin not to fuse {@link AdamWSR}'s pass, so that the update is written
+ * an attached network the meter asks the plugin not to fuse {@code AdamWSR}'s pass, so that the update is written
  * there too; the results stay bit-identical. Cost per iteration: a bulk copy of the weights and of the update, one
  * vectorised counting loop and two ND4J sums per layer (see {@link #getOverheadNanos()}).
  *
- * <p>Every {@code logEvery} iterations it logs a {@link Report} of that window and keeps it ({@link #getLastReport()});
+ * <p>Every {@code logEvery} iterations it logs a {@link StagnationReport} of that window and keeps it ({@link #getLastReport()});
  * when the overall stalled fraction is at least {@code warnFraction} for {@code warnAfter} windows in a row it logs a
  * warning with advice. Not thread-safe: one meter per network.
  */
@@ -52,7 +52,7 @@ public final class StagnationMeter extends BaseTrainingListener {
     private final double warnFraction;
     private final int warnAfter;
 
-    private BaseMultiLayerUpdater segmentsOf;
+    private BaseMultiLayerUpdater<?> segmentsOf;
     private final List<Segment> segments = new ArrayList<>();
     private final Map<String, Accumulator> window = new LinkedHashMap<>();
     /** FP32 bit patterns of the weights before the step and of the step's update (bulk copies of the arrays). */
@@ -65,41 +65,11 @@ public final class StagnationMeter extends BaseTrainingListener {
     private boolean snapshotTaken;
     private int windowFirstIteration = -1;
     private int windowIterations;
-    private Report lastReport;
+    private StagnationReport lastReport;
     private int highWindows;
     private boolean stagnating;
     private long measuredIterations;
     private long overheadNanos;
-
-    /** Counts of one layer (or of the whole network) over a window of iterations. */
-    public record Stats(long updates, long stalled, double sumAbsUpdate, double sumAbsWeight) {
-        /** Fraction of (non-zero) updates smaller than half a BF16 step of their weight; 0 when nothing was counted. */
-        public double stalledFraction() {
-            return updates == 0 ? 0 : (double) stalled / updates;
-        }
-
-        /** {@code sum|u| / sum|w|} over the measured parameters (about 2^-8 = 0.004 is one BF16 step). */
-        public double relativeUpdate() {
-            return sumAbsWeight == 0 ? 0 : sumAbsUpdate / sumAbsWeight;
-        }
-    }
-
-    /** One window of iterations [firstIteration, lastIteration]: overall and per-layer stats (layer name -> stats). */
-    public record Report(int firstIteration, int lastIteration, Stats overall, Map<String, Stats> layers) {
-        @Override
-        public String toString() {
-            StringBuilder s = new StringBuilder(String.format("iterations %d-%d: %.1f%% of updates below half a BF16"
-                            + " step (mean |update|/|weight| %.2e)", firstIteration, lastIteration,
-                    100 * overall.stalledFraction(), overall.relativeUpdate()));
-            List<Map.Entry<String, Stats>> worst = new ArrayList<>(layers.entrySet());
-            worst.sort((a, b) -> Double.compare(b.getValue().stalledFraction(), a.getValue().stalledFraction()));
-            s.append("; most stalled layers:");
-            for (int i = 0; i < Math.min(3, worst.size()); i++) {
-                s.append(String.format(" %s %.1f%%", worst.get(i).getKey(), 100 * worst.get(i).getValue().stalledFraction()));
-            }
-            return s.toString();
-        }
-    }
 
     /** A run of parameters [start, end) of one layer in the flat parameter/gradient arrays. */
     private record Segment(String layer, int start, int end) {
@@ -118,8 +88,8 @@ public final class StagnationMeter extends BaseTrainingListener {
             sumAbsWeight += o.sumAbsWeight;
         }
 
-        Stats toStats() {
-            return new Stats(updates, stalled, sumAbsUpdate, sumAbsWeight);
+        StagnationStats toStats() {
+            return new StagnationStats(updates, stalled, sumAbsUpdate, sumAbsWeight);
         }
     }
 
@@ -193,7 +163,7 @@ public final class StagnationMeter extends BaseTrainingListener {
         INDArray[] views = updateViews.of(update);
         for (int k = 0; k < perSegment.length; k++) {
             Segment s = segments.get(k);
-            long counts = count(after, before, s.start, s.end);
+            long counts = StalledUpdates.count(after, before, s.start, s.end);
             if (counts < 0) {
                 return false; // NaN or Inf: the plugin skips such a step, and so does the meter
             }
@@ -211,45 +181,15 @@ public final class StagnationMeter extends BaseTrainingListener {
         return true;
     }
 
-    /**
-     * The hot loop, on FP32 bit patterns: non-zero updates in the high 32 bits of the result and stalled ones in the
-     * low 32 bits, or -1 if an update is NaN or infinite. For non-negative floats, comparing bit patterns as ints
-     * compares values, and the bit pattern of half a BF16 step of w is w's exponent field minus 8 (in the exponent's
-     * place) with a zero significand; when that is not positive (|w| < 2^-119) nothing counts as stalled.
-     */
-    static long count(int[] updateBits, int[] weightBits, int from, int to) {
-        int updates = 0;
-        int stalled = 0;
-        int nonFinite = 0;
-        for (int i = from; i < to; i++) {
-            int u = updateBits[i] & 0x7FFFFFFF;
-            int half = (weightBits[i] & 0x7F800000) - (8 << 23);
-            updates += (-u) >>> 31;                 // u != 0
-            stalled += ((u - half) & (-u)) >>> 31;  // u < half and u != 0
-            nonFinite |= 0x7F7FFFFF - u;            // negative for Inf or NaN
-        }
-        return nonFinite < 0 ? -1 : ((long) updates << 32) | stalled;
-    }
-
-    /**
-     * Half the BF16 spacing at |w|: 2^(e-8) for |w| in [2^e, 2^(e+1)), i.e. the float whose exponent is 8 below the
-     * weight's and whose significand is zero. Below 2^-119 (never a trained weight) any update counts as visible.
-     * The definition {@link #count} implements on bit patterns.
-     */
-    static float halfStep(float w) {
-        int exponentBits = Float.floatToRawIntBits(w) & 0x7F800000;
-        return exponentBits > (8 << 23) ? Float.intBitsToFloat(exponentBits - (8 << 23)) : Float.MIN_VALUE;
-    }
-
     private void finishWindow(int lastIteration) {
-        Map<String, Stats> layers = new LinkedHashMap<>();
+        Map<String, StagnationStats> layers = new LinkedHashMap<>();
         for (Map.Entry<String, Accumulator> e : window.entrySet()) {
             if (!e.getKey().equals(OVERALL)) {
                 layers.put(e.getKey(), e.getValue().toStats());
             }
         }
         Accumulator overall = window.getOrDefault(OVERALL, new Accumulator());
-        lastReport = new Report(windowFirstIteration, lastIteration, overall.toStats(),
+        lastReport = new StagnationReport(windowFirstIteration, lastIteration, overall.toStats(),
                 Collections.unmodifiableMap(layers));
         window.clear();
         windowIterations = 0;
@@ -274,7 +214,7 @@ public final class StagnationMeter extends BaseTrainingListener {
     }
 
     /** Rebuilds the list of measured parameter runs when the network's updater object changes. */
-    private void updateSegments(BaseMultiLayerUpdater updater) {
+    private void updateSegments(BaseMultiLayerUpdater<?> updater) {
         if (updater == segmentsOf) {
             return;
         }
@@ -332,7 +272,7 @@ public final class StagnationMeter extends BaseTrainingListener {
     }
 
     /** The last completed window, or null before the first {@code logEvery} iterations have been measured. */
-    public Report getLastReport() {
+    public StagnationReport getLastReport() {
         return lastReport;
     }
 
@@ -361,7 +301,7 @@ public final class StagnationMeter extends BaseTrainingListener {
         private double warnFraction = 0.5;
         private int warnAfter = 3;
 
-        /** Iterations per window (one log line and one {@link Report} per window). */
+        /** Iterations per window (one log line and one {@link StagnationReport} per window). */
         public Builder logEvery(int iterations) {
             if (iterations < 1) {
                 throw new IllegalArgumentException("StagnationMeter: logEvery must be >= 1, got " + iterations);

@@ -90,24 +90,8 @@ public final class Attachment {
                                     UnaryOperator<IUpdater> wrapper) {
         net.initialise();
         DataType type = net.dataType();
-        if (type != DataType.FLOAT && type != DataType.BFLOAT16) {
-            throw new IllegalArgumentException("BF16 training needs a FLOAT network (the CPU default: weights kept on the"
-                    + " BF16 grid, FP32 compute) or a BFLOAT16 network (conf.setDataType(DataType.BFLOAT16) before init()),"
-                    + " but this network is " + type + ". Build it with .dataType(DataType.FLOAT) or convert it with"
-                    + " net.convertDataType(DataType.FLOAT) first.");
-        }
-        if (net.optimizationAlgorithm() != OptimizationAlgorithm.STOCHASTIC_GRADIENT_DESCENT) {
-            throw new IllegalArgumentException("BF16 training supports OptimizationAlgorithm.STOCHASTIC_GRADIENT_DESCENT"
-                    + " (the default), not " + net.optimizationAlgorithm());
-        }
         List<Layer> layers = distinctLayerConfigs(net);
-        for (Layer layer : layers) {
-            if (layer.getConstraints() != null && !layer.getConstraints().isEmpty()) {
-                throw new IllegalArgumentException("Layer '" + layer.getLayerName() + "' has constraints "
-                        + layer.getConstraints() + ": they rescale weights after each update and would move them off the"
-                        + " BF16 grid. Remove the constraints to train in BF16.");
-            }
-        }
+        AttachChecks.checkNetwork(net, layers);
         List<Runnable> undo = new ArrayList<>();
         for (Layer layer : layers) {
             UpdaterWrapping.wrap(layer, wrapper, undo);

@@ -85,7 +85,7 @@ class StagnationMeterTest {
         return new DataSet(Nd4j.randn(DataType.FLOAT, 16, 4), Nd4j.randn(DataType.FLOAT, 16, 3).muli(5));
     }
 
-    private static StagnationMeter.Report firstStep(MultiLayerNetwork net) {
+    private static StagnationReport firstStep(MultiLayerNetwork net) {
         StagnationMeter meter = StagnationMeter.builder().logEvery(1).build();
         net.addListeners(meter);
         assertNull(meter.getLastReport());
@@ -94,7 +94,7 @@ class StagnationMeterTest {
         return meter.getLastReport();
     }
 
-    private static void assertExact(StagnationMeter.Report r) {
+    private static void assertExact(StagnationReport r) {
         assertEquals(67, r.overall().updates());
         assertEquals(50, r.overall().stalled());
         assertEquals(50.0 / 67, r.overall().stalledFraction(), 0);
@@ -215,10 +215,10 @@ class StagnationMeterTest {
     /** The definition matches round-to-nearest: below half a step the weight stays, above it moves. */
     @Test
     void halfStepIsWhereRoundToNearestStopsLosingUpdates() {
-        assertEquals(0x1p-8f, StagnationMeter.halfStep(1.0f));
-        assertEquals(0x1p-8f, StagnationMeter.halfStep(-1.99f));
-        assertEquals(0x1p-9f, StagnationMeter.halfStep(0.75f));
-        assertEquals(0x1p-15f, StagnationMeter.halfStep(SMALL));
+        assertEquals(0x1p-8f, StalledUpdates.halfStep(1.0f));
+        assertEquals(0x1p-8f, StalledUpdates.halfStep(-1.99f));
+        assertEquals(0x1p-9f, StalledUpdates.halfStep(0.75f));
+        assertEquals(0x1p-15f, StalledUpdates.halfStep(SMALL));
         SplittableRandom r = new SplittableRandom(9);
         int checked = 0;
         while (checked < 100_000) {
@@ -226,7 +226,7 @@ class StagnationMeterTest {
             if ((Float.floatToRawIntBits(w) & 0x7F0000) == 0) {
                 continue; // a power of two: the step below it is half as large
             }
-            float half = StagnationMeter.halfStep(w);
+            float half = StalledUpdates.halfStep(w);
             float u = (float) (r.nextDouble(-0.999, 0.999) * half);
             assertEquals(w, Bf16.roundNearestEven(w - u), "w=" + w + " u=" + u);
             float v = (float) ((r.nextBoolean() ? 1 : -1) * half * r.nextDouble(1.001, 1.999));
@@ -252,23 +252,23 @@ class StagnationMeterTest {
             };
             float ui = i % 11 == 0 ? 0f : (float) ((r.nextBoolean() ? 1 : -1) * Math.exp(r.nextDouble(-25, 0)));
             if (i % 13 == 0) {
-                ui = StagnationMeter.halfStep(wi) * (r.nextBoolean() ? 1 : -1); // exactly half a step: not below
+                ui = StalledUpdates.halfStep(wi) * (r.nextBoolean() ? 1 : -1); // exactly half a step: not below
             }
             u[i] = Float.floatToRawIntBits(ui);
             w[i] = Float.floatToRawIntBits(wi);
             if (ui != 0) {
                 updates++;
-                stalled += Math.abs(ui) < StagnationMeter.halfStep(wi) ? 1 : 0;
+                stalled += Math.abs(ui) < StalledUpdates.halfStep(wi) ? 1 : 0;
             }
         }
-        long counts = StagnationMeter.count(u, w, 0, n);
+        long counts = StalledUpdates.count(u, w, 0, n);
         assertEquals(updates, counts >>> 32);
         assertEquals(stalled, counts & 0xFFFFFFFFL);
         assertTrue(stalled > n / 10 && stalled < updates - n / 10, "both outcomes occur: " + stalled);
         u[n / 2] = Float.floatToRawIntBits(Float.NaN);
-        assertEquals(-1, StagnationMeter.count(u, w, 0, n));
+        assertEquals(-1, StalledUpdates.count(u, w, 0, n));
         u[n / 2] = Float.floatToRawIntBits(Float.NEGATIVE_INFINITY);
-        assertEquals(-1, StagnationMeter.count(u, w, 0, n));
+        assertEquals(-1, StalledUpdates.count(u, w, 0, n));
     }
 
     @Test

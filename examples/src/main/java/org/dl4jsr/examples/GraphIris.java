@@ -1,5 +1,7 @@
 package org.dl4jsr.examples;
 
+import org.dl4jsr.diagnostics.StagnationReport;
+import org.dl4jsr.diagnostics.StagnationStats;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -71,11 +73,11 @@ public final class GraphIris {
 
         System.out.printf("ComputationGraph, DL4J Adam (FP32):     accuracy %.4f%n", fp32);
         System.out.printf("ComputationGraph, AdamW-SR (BF16 + SR): accuracy %.4f%n", sr);
-        StagnationMeter.Report r = meter.getLastReport();
+        StagnationReport r = meter.getLastReport();
         if (r != null) {
             System.out.printf("Updates below half a BF16 step in iterations %d-%d: %.1f%% overall%n",
                     r.firstIteration(), r.lastIteration(), 100 * r.overall().stalledFraction());
-            for (Map.Entry<String, StagnationMeter.Stats> e : r.layers().entrySet()) {
+            for (Map.Entry<String, StagnationStats> e : r.layers().entrySet()) {
                 System.out.printf("  %-4s %5.1f%%  mean |update|/|weight| %.2e%n", e.getKey(),
                         100 * e.getValue().stalledFraction(), e.getValue().relativeUpdate());
             }

@@ -1,5 +1,6 @@
 package org.dl4jsr.examples.lm;
 
+import org.dl4jsr.diagnostics.StagnationReport;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -79,7 +80,7 @@ final class LmRun {
             trainCount++;
             if (step % c.evalEvery == 0 || step == c.steps) {
                 validationLoss = validationLoss(net, validation);
-                StagnationMeter.Report r = meter.getLastReport();
+                StagnationReport r = meter.getLastReport();
                 curve.add(new Point(step, schedule.valueAt(step - 1, 0), trainSum / trainCount, validationLoss,
                         r == null ? Double.NaN : r.overall().stalledFraction(),
                         r == null ? Double.NaN : r.overall().relativeUpdate()));
@@ -88,7 +89,7 @@ final class LmRun {
             }
             progress.step(name, step, c.steps, trainLoss, validationLoss, tokens(c, step) / (trainNanos / 1e9));
         }
-        StagnationMeter.Report last = meter.getLastReport();
+        StagnationReport last = meter.getLastReport();
         return new Result(strategy, peakLr, curve, validationLoss, tokens(c, c.steps) / (trainNanos / 1e9),
                 TrainingMemory.of(net).bytesPerParameter(), last == null ? Double.NaN : last.overall().stalledFraction(),
                 net.numParams(), Bf16Grid.countOffGrid(net.params()), meter.getOverheadNanos() / 1e6 / c.steps,

@@ -1,4 +1,4 @@
-package org.dl4jsr.convert;
+package org.dl4jsr.training;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -12,13 +12,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * (M2.1's CPU backend rejects relu_bp, tanh_bp, sigmoid_bp and most others; GELU, SWISH, MISH, identity and softmax
  * work). Asking the backend rather than keeping a list stays right on backends with other kernels.
  */
-final class Bf16Activations {
+public final class Bf16Activations {
     private static final Map<IActivation, Boolean> KNOWN = new ConcurrentHashMap<>();
 
     private Bf16Activations() {
     }
 
-    static boolean backpropagatesInBf16(IActivation activation) {
+    public static boolean backpropagatesInBf16(IActivation activation) {
         return KNOWN.computeIfAbsent(activation, Bf16Activations::tryBf16);
     }
 

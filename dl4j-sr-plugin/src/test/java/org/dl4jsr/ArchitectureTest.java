@@ -1,0 +1,93 @@
+package org.dl4jsr;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The package structure README's architecture section describes, read from the plugin's sources: package
+ * dependencies (imports and fully qualified names) form no cycle, and no package below the user API imports it.
+ */
+class ArchitectureTest {
+    private static final Path SOURCES = Path.of("src/main/java");
+    private static final Pattern PACKAGE = Pattern.compile("^package ([\\w.]+);", Pattern.MULTILINE);
+    private static final Pattern REFERENCE = Pattern.compile("\\b(org\\.dl4jsr(?:\\.[a-z]\\w*)*)\\.[A-Z]\\w*");
+
+    /** package -> packages of org.dl4jsr it refers to. */
+    private static Map<String, Set<String>> dependencies() {
+        Map<String, Set<String>> deps = new TreeMap<>();
+        try (Stream<Path> files = Files.walk(SOURCES)) {
+            for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".java"))::iterator) {
+                String text = code(Files.readString(f));
+                Matcher pm = PACKAGE.matcher(text);
+                assertTrue(pm.find(), f + " has no package");
+                String pkg = pm.group(1);
+                Set<String> out = deps.computeIfAbsent(pkg, k -> new TreeSet<>());
+                Matcher m = REFERENCE.matcher(text.substring(pm.end()));
+                while (m.find()) {
+                    if (!m.group(1).equals(pkg)) {
+                        out.add(m.group(1));
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return deps;
+    }
+
+    /** The source without comments and string literals (a class named in a message is not a dependency). */
+    private static String code(String source) {
+        return source.replaceAll("(?s)/\\*.*?\\*/", "").replaceAll("//[^\\n]*", "")
+                .replaceAll("\"(?:\\\\.|[^\"\\\\])*\"", "\"\"");
+    }
+
+    @Test
+    void packagesFormNoCycle() {
+        Map<String, Set<String>> deps = dependencies();
+        assertTrue(deps.keySet().containsAll(List.of("org.dl4jsr", "org.dl4jsr.rounding", "org.dl4jsr.kernel",
+                "org.dl4jsr.network", "org.dl4jsr.training")), "packages found: " + deps.keySet());
+        List<String> cycles = new ArrayList<>();
+        for (String start : deps.keySet()) {
+            findCycle(start, start, deps, new ArrayList<>(List.of(start)), new TreeSet<>(), cycles);
+        }
+        assertEquals(List.of(), cycles, "package cycles");
+    }
+
+    private static void findCycle(String start, String at, Map<String, Set<String>> deps, List<String> path,
+                                  Set<String> seen, List<String> cycles) {
+        for (String next : deps.getOrDefault(at, Set.of())) {
+            if (next.equals(start)) {
+                cycles.add(String.join(" -> ", path) + " -> " + start);
+            } else if (seen.add(next)) {
+                path.add(next);
+                findCycle(start, next, deps, path, seen, cycles);
+                path.remove(path.size() - 1);
+            }
+        }
+    }
+
+    @Test
+    void theEngineNeverDependsOnTheUserApi() {
+        Map<String, Set<String>> deps = dependencies();
+        for (String lower : List.of("org.dl4jsr.rounding", "org.dl4jsr.kernel", "org.dl4jsr.network",
+                "org.dl4jsr.training")) {
+            assertTrue(!deps.get(lower).contains("org.dl4jsr"), lower + " imports the user API: " + deps.get(lower));
+        }
+        assertEquals(Set.of(), deps.get("org.dl4jsr.rounding"), "rounding depends on nothing of the plugin");
+    }
+}
