@@ -86,7 +86,8 @@ class GoldenBitsTest {
                 Arguments.of("converted-to-grid", "d8b8d5220443770e", (Supplier<Model>) () -> fit(
                         Bf16Converter.toBf16Grid(dl4jAdamTrained()).getNetwork())),
                 Arguments.of("converted-to-bfloat16", "eec53cd4d93794b4", (Supplier<Model>) () -> Bf16Converter.toBfloat16(
-                        dl4jAdamTrained(), ConversionOptions.builder().initialRounding(Rounding.STOCHASTIC).seed(5)
+                        dl4jAdamTrained(), ConversionOptions.builder().initialRounding(Rounding.STOCHASTIC)
+                                .attach(Bf16Options.builder().seed(5).build())
                                 .build()).getNetwork()),
                 Arguments.of("converted-back-to-fp32", "9300c33c7f1898ca", (Supplier<Model>) () -> Bf16Converter.toFp32(
                         mln(AdamWSR.builder().learningRate(0.02).compactState(true).build(), false)).getNetwork()),

@@ -64,19 +64,27 @@ public final class Bf16Checkpoint {
     private Bf16Checkpoint() {
     }
 
-    /** Saves {@code network} (attached or not) atomically to {@code file}. */
+    /**
+     * Saves {@code network} (attached or not) atomically to {@code file}, with the options it is attached with (seed,
+     * kernels, non-finite policy...), which loading attaches it with again; the defaults when it is not attached.
+     */
     public static void save(Model network, Path file) throws IOException {
         save(network, file, UnaryOperator.identity());
     }
 
-    /** As {@link #save(Model, Path)}, with the attach options to restore with (seed, kernels, NaN policy...). */
+    /** As {@link #save(Model, Path)}; {@code attachment} must be the network's own attachment. */
     public static void save(Model network, Bf16Attachment attachment, Path file) throws IOException {
-        write(network, attachment.getOptions(), file, UnaryOperator.identity());
+        if (attachment == null || attachment.getModel() != network) {
+            throw new IllegalArgumentException("The attachment passed to Bf16Checkpoint.save is not this network's"
+                    + " (use the Bf16Attachment that Bf16Training.attach returned for it, or save(network, file))");
+        }
+        save(network, file);
     }
 
     /** Test seam: {@code decorate} wraps the file's output stream (for example to fail half-way). */
     static void save(Model network, Path file, UnaryOperator<OutputStream> decorate) throws IOException {
-        write(network, Bf16Options.defaults(), file, decorate);
+        Bf16Attachment attachment = Bf16Attachment.installedOn(network);
+        write(network, attachment != null ? attachment.getOptions() : Bf16Options.defaults(), file, decorate);
     }
 
     private static void write(Model network, Bf16Options options, Path file, UnaryOperator<OutputStream> decorate)
@@ -277,6 +285,10 @@ public final class Bf16Checkpoint {
             return zip.getEntry(MANIFEST) == null && zip.getEntry("coefficients.bin") != null
                     && zip.getEntry(CONFIGURATION) != null;
         } catch (IOException e) {
+            if (Files.isDirectory(file)) {
+                throw new Bf16CheckpointException(file + " is a directory, not a checkpoint file: pass the path of the"
+                        + " file Bf16Checkpoint.save wrote", e);
+            }
             if (!Files.isRegularFile(file)) {
                 throw new Bf16CheckpointException("No checkpoint file " + file, e);
             }
@@ -293,7 +305,7 @@ public final class Bf16Checkpoint {
             throw new Bf16CheckpointException("DL4J model " + file + " does not load: " + e.getMessage(), e);
         }
         ConversionOptions options = override == null ? ConversionOptions.defaults()
-                : ConversionOptions.builder().seed(override.getSeed()).attach(override).build();
+                : ConversionOptions.builder().attach(override).build();
         return Bf16Converter.toBf16Grid(plain, options).getNetwork();
     }
 }

@@ -105,7 +105,7 @@ public final class Bf16Converter {
         transferState(from, to, target, o, kernels, to.iterationCount());
         reportLeftAlone(to.updater(), report);
         Bf16Attachment attachment = target == Target.FP32 ? null : Bf16Training.attachModel(to.model(),
-                o.getAttach().toBuilder().initialRounding(o.getInitialRounding()).seed(o.getSeed()).build());
+                o.getAttach().toBuilder().initialRounding(o.getInitialRounding()).build());
         return new ConversionResult<>((T) to.model(), report, attachment);
     }
 

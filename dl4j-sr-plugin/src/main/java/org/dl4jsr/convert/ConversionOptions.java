@@ -2,12 +2,10 @@ package org.dl4jsr.convert;
 
 import org.dl4jsr.Bf16Options;
 import org.dl4jsr.rounding.Rounding;
-import org.dl4jsr.training.StochasticRoundingConfig;
 
 /** How {@link Bf16Converter} converts a network. Defaults: round to nearest, SR state, no compaction. */
 public final class ConversionOptions {
     private Rounding initialRounding = Rounding.NEAREST;
-    private long seed = StochasticRoundingConfig.DEFAULT_SEED;
     private Rounding stateRounding = Rounding.STOCHASTIC;
     private boolean compactState;
     private Bf16Options attach = Bf16Options.defaults();
@@ -23,14 +21,17 @@ public final class ConversionOptions {
         return new Builder();
     }
 
-    /** How FP32 weights and optimizer state enter BF16 (NEAREST or STOCHASTIC with {@link #getSeed()}). */
+    /** How FP32 weights and optimizer state enter BF16 (NEAREST, or STOCHASTIC with the attach options' seed). */
     public Rounding getInitialRounding() {
         return initialRounding;
     }
 
-    /** Seed of the stochastic rounding at conversion and of the SR updaters the conversion creates. */
+    /**
+     * The seed of every rounding bit of the conversion and of the converted network's training: the seed of the
+     * attach options ({@link #getAttach()}), as everywhere in the plugin.
+     */
     public long getSeed() {
-        return seed;
+        return attach.getSeed();
     }
 
     /** State rounding of the AdamWSR updaters created from DL4J's Adam. */
@@ -56,11 +57,6 @@ public final class ConversionOptions {
             return this;
         }
 
-        public Builder seed(long seed) {
-            o.seed = seed;
-            return this;
-        }
-
         public Builder stateRounding(Rounding rounding) {
             o.stateRounding = rounding;
             return this;
@@ -71,6 +67,7 @@ public final class ConversionOptions {
             return this;
         }
 
+        /** Options of the attach done on the converted network; their seed also seeds the conversion's rounding. */
         public Builder attach(Bf16Options options) {
             o.attach = options;
             return this;
@@ -88,7 +85,6 @@ public final class ConversionOptions {
             }
             ConversionOptions c = new ConversionOptions();
             c.initialRounding = o.initialRounding;
-            c.seed = o.seed;
             c.stateRounding = o.stateRounding;
             c.compactState = o.compactState;
             c.attach = o.attach;

@@ -10,6 +10,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
  * The GradientUpdater of {@code AdamWSR}. Its state view is laid out as {@link AdamWStateLayout} describes.
@@ -170,6 +171,11 @@ public final class AdamWSRUpdater extends SrGradientUpdater<AdamWConfig> {
             kernels.round(params, b.start(), state, masterOffset(), n, Rounding.NONE, key, b.start());
         }
         kernels.round(state, masterOffset(), params, b.start(), n, config.getWeightRounding(), key, b.start());
+    }
+
+    @Override
+    IUpdater hyperParameters() {
+        return config;
     }
 
     @Override

@@ -52,10 +52,16 @@ public final class Attachment {
     static final class Blocks {
         private final List<long[]> ranges = new ArrayList<>();
         private final List<SrGradientUpdater<?>> updaters = new ArrayList<>();
+        private final List<String> names = new ArrayList<>();
 
-        void add(long start, long end, SrGradientUpdater<?> updater) {
+        void add(long start, long end, SrGradientUpdater<?> updater, String name) {
             ranges.add(new long[] {start, end});
             updaters.add(updater);
+            names.add(name);
+        }
+
+        String name(int k) {
+            return names.get(k);
         }
 
         int size() {
@@ -160,7 +166,7 @@ public final class Attachment {
             long end = ub.getParamOffsetEnd();
             Object gu = ub.getGradientUpdater();
             if (gu instanceof NoOpUpdater) {
-                blocks.add(start, end, null);
+                blocks.add(start, end, null, name);
                 continue;
             }
             if (!(gu instanceof SrGradientUpdater)) {
@@ -170,13 +176,19 @@ public final class Attachment {
             }
             SrGradientUpdater<?> sr = (SrGradientUpdater<?>) gu;
             sr.validateFor(type, name);
+            String problem = HyperParameters.staticProblem(sr.hyperParameters());
+            if (problem != null) {
+                throw new IllegalArgumentException("Parameters " + name + " use " + sr.hyperParameters() + ": " + problem
+                        + ". Every hyper-parameter must be finite and a learning rate must not be negative; fix the"
+                        + " updater's configuration. Nothing was changed.");
+            }
             boolean startsStep = first && !ub.isPretrainUpdaterBlock();
             first &= !startsStep;
             Long ownSeed = sr.getConfig().getExplicitSeed();
             long seed = ownSeed != null ? ownSeed : settings.getSeed();
             sr.bind(new BlockBinding(this, blocks.size(), start, end - start, seed, startsStep,
                     hasPostUpdaterRegularization(ub)));
-            blocks.add(start, end, sr);
+            blocks.add(start, end, sr, name);
         }
     }
 
@@ -259,19 +271,39 @@ public final class Attachment {
         boolean sharing = optimizer instanceof BaseOptimizer
                 && ((BaseOptimizer) optimizer).getGradientsAccumulator() != null;
         INDArray gradients = net.gradients();
-        String problem = kernels.allFinite(gradients, 0, gradients.length()) ? null
-                : "Gradient of iteration " + iteration + " contains NaN or infinity";
-        if (problem != null && settings.throwsOnNonFiniteSteps()) {
-            throw new NonFiniteGradientException(problem + "; weights and updater state are unchanged.");
+        String problem = null;
+        if (!kernels.allFinite(gradients, 0, gradients.length())) {
+            problem = "Gradient of iteration " + iteration + " contains NaN or infinity";
+            if (settings.throwsOnNonFiniteSteps()) {
+                throw new NonFiniteGradientException(problem + "; weights and updater state are unchanged.");
+            }
+            problem += ". Persistent NaN/Inf gradients usually mean a learning rate that is too high or bad input data";
+        } else {
+            problem = hyperParameterProblem(iteration, net.epochCount());
+            if (problem != null && settings.throwsOnNonFiniteSteps()) {
+                throw new InvalidHyperParameterException(problem + "; weights and updater state are unchanged.");
+            }
         }
         if (problem != null) {
             skippedSteps++;
-            log.warn("{}: step skipped, weights and updater state unchanged ({} skipped so far). Persistent NaN/Inf"
-                    + " usually means a learning rate that is too high or bad input data.", problem, skippedSteps);
+            log.warn("{}: step skipped, weights and updater state unchanged ({} skipped so far).", problem, skippedSteps);
         }
         int firstApplication = current != null && current.iteration() == iteration ? current.applications() : 0;
         return new OptimizerStep(blocks, kernels, net.params(), gradients, iteration, true,
                 !sharing && !updatesVisible, problem, firstApplication);
+    }
+
+    /** What is wrong with any block's learning rate or schedules at this iteration, or null. */
+    private String hyperParameterProblem(int iteration, int epoch) {
+        for (int k = 0; k < blocks.size(); k++) {
+            SrGradientUpdater<?> u = blocks.updater(k);
+            String problem = u == null ? null : HyperParameters.stepProblem(u.hyperParameters(), iteration, epoch);
+            if (problem != null) {
+                return "Iteration " + iteration + ": the updater " + u.hyperParameters() + " of parameters "
+                        + blocks.name(k) + ": " + problem;
+            }
+        }
+        return null;
     }
 
     /** The step function's work (see {@link OptimizerStep#apply}). */

@@ -5,6 +5,7 @@ import org.dl4jsr.rounding.Rounding;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
  * Base of the plugin's GradientUpdaters: refuses to run until the network is attached, skips the update when its
@@ -35,6 +36,9 @@ public abstract class SrGradientUpdater<T extends StochasticRoundingConfig> impl
 
     /** Turns the block's gradient into its update (or, fused, writes the weights and records it in the step). */
     abstract void computeUpdate(OptimizerStep step, BlockBinding b, INDArray gradient, int iteration, int epoch);
+
+    /** The configuration whose hyper-parameters compute the update (the wrapped DL4J updater's, when wrapped). */
+    abstract IUpdater hyperParameters();
 
     /** Checks that this updater's configuration can run on a network of {@code dataType}. */
     void validateFor(DataType dataType, String blockName) {

@@ -3,6 +3,7 @@ package org.dl4jsr.training;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.config.IUpdater;
 
 /** The GradientUpdater of {@code Bf16Updater}: the wrapped DL4J updater computes the update, the plugin rounds it. */
 public final class WrappedGradientUpdater<T extends StochasticRoundingConfig> extends SrGradientUpdater<T> {
@@ -22,6 +23,11 @@ public final class WrappedGradientUpdater<T extends StochasticRoundingConfig> ex
     /** The wrapped DL4J GradientUpdater. */
     public GradientUpdater<?> inner() {
         return inner;
+    }
+
+    @Override
+    IUpdater hyperParameters() {
+        return inner.getConfig();
     }
 
     @Override

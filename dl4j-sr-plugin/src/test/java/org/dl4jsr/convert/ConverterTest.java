@@ -1,5 +1,6 @@
 package org.dl4jsr.convert;
 
+import org.dl4jsr.Bf16Options;
 import org.dl4jsr.AdamWSR;
 import org.dl4jsr.Bf16Training;
 import org.dl4jsr.Fp32Activation;
@@ -110,11 +111,13 @@ class ConverterTest {
     void stochasticConversionIsSeededAndUnbiased() {
         MultiLayerNetwork fp32 = trainedWithDl4jAdam(10);
         fp32.getLayerWiseConfigurations().setEpochCount(3);
-        ConversionOptions sr = ConversionOptions.builder().initialRounding(Rounding.STOCHASTIC).seed(77).build();
+        ConversionOptions sr = ConversionOptions.builder().initialRounding(Rounding.STOCHASTIC)
+                .attach(Bf16Options.builder().seed(77).build()).build();
         MultiLayerNetwork a = Bf16Converter.toBf16Grid(fp32, sr).getNetwork();
         MultiLayerNetwork b = Bf16Converter.toBf16Grid(fp32, sr).getNetwork();
         MultiLayerNetwork c = Bf16Converter.toBf16Grid(fp32, ConversionOptions.builder()
-                .initialRounding(Rounding.STOCHASTIC).seed(78).build()).getNetwork();
+                .initialRounding(Rounding.STOCHASTIC).attach(Bf16Options.builder().seed(78).build()).build())
+                .getNetwork();
         assertEquals(a.params(), b.params(), "same seed, same bits");
         assertFalse(a.params().equals(c.params()), "another seed rounds differently");
         assertEquals(3, a.getEpochCount(), "epoch count kept");
