@@ -65,6 +65,7 @@ public final class StagnationMeter extends BaseTrainingListener {
     private boolean snapshotTaken;
     private int windowFirstIteration = -1;
     private int windowIterations;
+    private long windowSkippedSteps;
     private StagnationReport lastReport;
     private int highWindows;
     private boolean stagnating;
@@ -132,6 +133,11 @@ public final class StagnationMeter extends BaseTrainingListener {
         }
         snapshotTaken = false;
         long t0 = System.nanoTime();
+        Attachment attachment = Attachment.installedOn(model);
+        if (attachment != null && attachment.lastStepSkipped()) {
+            windowSkippedSteps++; // the gradient array holds no update: nothing to measure
+            return;
+        }
         Network net = Network.of(model);
         INDArray update = floats(net.gradients());
         if (after.length != update.length()) {
@@ -190,8 +196,9 @@ public final class StagnationMeter extends BaseTrainingListener {
         }
         Accumulator overall = window.getOrDefault(OVERALL, new Accumulator());
         lastReport = new StagnationReport(windowFirstIteration, lastIteration, overall.toStats(),
-                Collections.unmodifiableMap(layers));
+                Collections.unmodifiableMap(layers), windowSkippedSteps);
         window.clear();
+        windowSkippedSteps = 0;
         windowIterations = 0;
         log.info("StagnationMeter {}", lastReport);
 

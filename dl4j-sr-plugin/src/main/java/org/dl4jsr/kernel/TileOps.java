@@ -130,8 +130,10 @@ final class TileOps {
     }
 
     /**
-     * The AdamW rule in FP32, in the operation order of ND4J's {@code adam_updater} op: updates m and v in place and
-     * writes the update to u. x is read only for weight decay (lrWd != 0).
+     * The AdamW rule in FP32 with the formulas of ND4J's {@code adam_updater} op (same alpha_t, epsilon added to
+     * sqrt(v)): updates m and v in place and writes the update to u. x is read only for weight decay (lrWd != 0).
+     * Not bit-identical to the op (its C++ loop may contract or order operations differently): weights agree within
+     * FP32 rounding (AdamWSREquivalenceTest bounds the difference).
      */
     static void adamW(AdamWStep s, float[] g, float[] m, float[] v, float[] x, float[] u, int n) {
         final float b1 = s.beta1, b2 = s.beta2, c1 = s.oneMinusBeta1, c2 = s.oneMinusBeta2;

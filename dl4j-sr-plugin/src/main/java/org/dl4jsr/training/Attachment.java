@@ -333,6 +333,11 @@ public final class Attachment {
         return settings;
     }
 
+    /** True when the last step changed nothing (non-finite gradient or invalid hyper-parameter). */
+    public boolean lastStepSkipped() {
+        return current != null && current.skipped();
+    }
+
     /** Steps skipped because of non-finite values. */
     public long skippedSteps() {
         return skippedSteps;

@@ -64,7 +64,7 @@ public final class QuickstartIris {
         Bf16Attachment attachment = Bf16Training.attach(bf16); // <- the only code change
         double bf16Accuracy = train(bf16, iris, epochs);
 
-        long offGrid = Bf16Grid.countOffGrid(bf16.params());
+        long offGrid = Bf16Grid.countOffGrid(bf16);
         System.out.printf("DL4J Adam (FP32):     accuracy %.4f, %s%n", fp32Accuracy, TrainingMemory.of(fp32));
         System.out.printf("AdamW-SR (BF16 + SR): accuracy %.4f, %s%n", bf16Accuracy, TrainingMemory.of(bf16));
         System.out.printf("BF16 weights: %d of %d off the BF16 grid; kernels %s%n", offGrid, bf16.numParams(),

@@ -82,7 +82,7 @@ public final class SparkIris {
 
             Evaluation eval = new Evaluation(3);
             eval.eval(iris.getLabels(), net.output(iris.getFeatures()));
-            long offGrid = Bf16Grid.countOffGrid(net.params());
+            long offGrid = Bf16Grid.countOffGrid(net);
             System.out.printf("Spark %s, %d workers: accuracy %.4f after %d epochs (%.1f s); %d of %d weights off the"
                     + " BF16 grid%n", masterUrl, sc.defaultParallelism(), eval.accuracy(), epochs, seconds, offGrid,
                     net.numParams());
