@@ -1,10 +1,12 @@
 package org.dl4jsr.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import org.dl4jsr.testing.Bits;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.dl4jsr.Bf16Options;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,6 +29,16 @@ class GoldenSparkBitsTest {
     @AfterAll
     static void stop() {
         SparkSessions.stop(sc);
+    }
+
+    /** The seed of the master's Bf16Options decides every rounding bit: workers' updates and the averaging. */
+    @Test
+    void theMastersSeedDecidesTheBits() {
+        String one = Bits.hash(IrisTraining.spark(sc, 1, Bf16Options.builder().seed(1).build(), (r, d) -> { }));
+        String again = Bits.hash(IrisTraining.spark(sc, 1, Bf16Options.builder().seed(1).build(), (r, d) -> { }));
+        String two = Bits.hash(IrisTraining.spark(sc, 1, Bf16Options.builder().seed(2).build(), (r, d) -> { }));
+        assertEquals(one, again, "seed 1 repeats");
+        assertNotEquals(one, two, "seeds 1 and 2 differ");
     }
 
     @Test

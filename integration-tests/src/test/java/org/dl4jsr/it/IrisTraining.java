@@ -13,6 +13,7 @@ import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.api.TrainingHook;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.dl4jsr.AdamWSR;
+import org.dl4jsr.Bf16Options;
 import org.dl4jsr.Bf16Training;
 import org.dl4jsr.spark.Bf16ParameterAveragingTrainingMaster;
 import org.nd4j.evaluation.classification.Evaluation;
@@ -58,9 +59,14 @@ final class IrisTraining {
     }
 
     static MultiLayerNetwork spark(JavaSparkContext sc, int epochs, RoundCheck check, TrainingHook... hooks) {
+        return spark(sc, epochs, Bf16Options.defaults(), check, hooks);
+    }
+
+    static MultiLayerNetwork spark(JavaSparkContext sc, int epochs, Bf16Options options, RoundCheck check,
+                                   TrainingHook... hooks) {
         MultiLayerNetwork net = TestNets.irisMlp(UPDATER, 42);
         Bf16ParameterAveragingTrainingMaster master = new Bf16ParameterAveragingTrainingMaster.Builder(WORKERS, BATCH)
-                .batchSizePerWorker(BATCH).averagingFrequency(FREQUENCY).trainingHooks(hooks)
+                .batchSizePerWorker(BATCH).averagingFrequency(FREQUENCY).trainingHooks(hooks).bf16Options(options)
                 .rddTrainingApproach(RDDTrainingApproach.Direct).repartionData(Repartition.Never).build();
         SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(sc, net, master);
         List<DataSet> batches = Iris.batches(BATCH);
