@@ -132,7 +132,7 @@ class ClusterExecutorLossTest {
             assertTrue(m.contains("/" + sc.sc().applicationId() + "/<executor id>/stderr"), m);
             assertTrue(m.contains("spark.executor.memory=64g"), m);
             assertTrue(m.contains("CoarseGrainedExecutorBackend") && m.contains("--add-opens"), m);
-            assertTrue(seconds >= 5 && seconds < 30, "failed after " + seconds + " s");
+            assertTrue(seconds >= 5 && seconds < 60, "failed after " + seconds + " s");
         } finally {
             SparkSessions.stop(sc);
         }
@@ -165,11 +165,12 @@ class ClusterExecutorLossTest {
     }
 
     private static void awaitExecutors(JavaSparkContext sc, int count) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        // generous: on a loaded 2-core machine an executor JVM took over a minute to register
+        long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
         // the status tracker lists the driver too
         while (sc.sc().statusTracker().getExecutorInfos().length - 1 < count) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("Fewer than " + count + " executors after 90 s; master log:\n"
+                throw new IllegalStateException("Fewer than " + count + " executors after 180 s; master log:\n"
                         + cluster.log("master"));
             }
             StandaloneCluster.sleep(100);
