@@ -82,6 +82,7 @@ final class StandaloneCluster implements AutoCloseable {
         Map<String, String> env = pb.environment();
         env.put("SPARK_HOME", dir.resolve("spark-home").toString());
         env.put("SPARK_LOCAL_IP", "127.0.0.1"); // web UIs bind to this instead of 0.0.0.0
+        env.put("SPARK_LOCAL_DIRS", dir.resolve("local").toString()); // executors' scratch space (else /tmp)
         env.put("SPARK_SCALA_VERSION", "2.12");
         return pb.start();
     }
