@@ -65,7 +65,7 @@ class ClusterExecutorLossTest {
     @Test
     void killedExecutorMidRoundGivesTheFaultFreeResultBitForBit() throws Exception {
         Path pidFile = SparkSessions.tmpDir("standalone-kill").toPath().resolve("paused-executor.pid");
-        Executors executors = new Executors();
+        ExecutorEvents executors = new ExecutorEvents();
         AtomicLong killed = new AtomicLong(-1);
         MultiLayerNetwork onCluster;
         double trainingSeconds;
@@ -178,7 +178,7 @@ class ClusterExecutorLossTest {
     }
 
     /** Executors added and removed, and tasks that ended successfully on executors added after a removal. */
-    private static final class Executors extends SparkListener {
+    private static final class ExecutorEvents extends SparkListener {
         private final Set<String> replacements = new HashSet<>();
         private int added;
         private int removed;
