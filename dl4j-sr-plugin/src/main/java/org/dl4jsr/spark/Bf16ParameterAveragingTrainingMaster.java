@@ -1,6 +1,7 @@
 package org.dl4jsr.spark;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -63,6 +64,8 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
     /** Streams of the averaging rounding bits (worker updates use streams >= -1). */
 
     private SparkBf16Options bf16Options;
+    /** See {@link Builder#executorRegistrationTimeout}; milliseconds, so DL4J's JSON carries it as a number. */
+    private long executorRegistrationTimeoutMillis = ExecutorRegistration.DEFAULT_TIMEOUT.toMillis();
 
     /** The driver network this master has attached and checked (transient: per driver JVM). */
     private transient Model preparedNetwork;
@@ -79,6 +82,12 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
     protected Bf16ParameterAveragingTrainingMaster(Builder builder) {
         super(builder);
         this.bf16Options = SparkBf16Options.of(builder.bf16Options);
+        this.executorRegistrationTimeoutMillis = builder.executorRegistrationTimeout.toMillis();
+    }
+
+    /** How long training waits for the first executor before failing (zero: no check). */
+    public Duration getExecutorRegistrationTimeout() {
+        return Duration.ofMillis(executorRegistrationTimeoutMillis);
     }
 
     /** The options workers attach their networks with. */
@@ -96,18 +105,21 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
     @Override
     public void executeTraining(SparkDl4jMultiLayer network, JavaRDD<DataSet> trainingData) {
         prepare(network.getNetwork());
+        awaitExecutors(network.getSparkContext());
         super.executeTraining(network, trainingData);
     }
 
     @Override
     public void executeTraining(SparkComputationGraph graph, JavaRDD<DataSet> trainingData) {
         prepare(graph.getNetwork());
+        awaitExecutors(graph.getSparkContext());
         super.executeTraining(graph, trainingData);
     }
 
     @Override
     public void executeTrainingMDS(SparkComputationGraph graph, JavaRDD<MultiDataSet> trainingData) {
         prepare(graph.getNetwork());
+        awaitExecutors(graph.getSparkContext());
         super.executeTrainingMDS(graph, trainingData);
     }
 
@@ -116,7 +128,13 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
                                      JavaRDD<String> trainingDataPaths, DataSetLoader dsLoader,
                                      MultiDataSetLoader mdsLoader) {
         prepare(network != null ? network.getNetwork() : graph.getNetwork());
+        awaitExecutors(network != null ? network.getSparkContext() : graph.getSparkContext());
         super.executeTrainingPaths(network, graph, trainingDataPaths, dsLoader, mdsLoader);
+    }
+
+    /** Fails with a message saying where to look, rather than letting Spark wait forever for executors. */
+    private void awaitExecutors(JavaSparkContext sc) {
+        ExecutorRegistration.await(sc.sc(), getExecutorRegistrationTimeout());
     }
 
     @Override
@@ -290,6 +308,7 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
      */
     public static class Builder extends ParameterAveragingTrainingMaster.Builder {
         private Bf16Options bf16Options = Bf16Options.defaults();
+        private Duration executorRegistrationTimeout = ExecutorRegistration.DEFAULT_TIMEOUT;
 
         /** Workers: Spark's default parallelism. {@code rddDataSetNumExamples}: examples in each DataSet of the RDD. */
         public Builder(int rddDataSetNumExamples) {
@@ -307,6 +326,20 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
                 throw new IllegalArgumentException("bf16Options must not be null (use Bf16Options.defaults())");
             }
             this.bf16Options = options;
+            return this;
+        }
+
+        /**
+         * How long training waits for the first executor to register before it fails with a message that says where
+         * to look (default 3 minutes; {@link Duration#ZERO}: no check, wait as long as Spark does, i.e. forever).
+         * Local mode never waits.
+         */
+        public Builder executorRegistrationTimeout(Duration timeout) {
+            if (timeout == null || timeout.isNegative()) {
+                throw new IllegalArgumentException("executorRegistrationTimeout must be >= 0 (Duration.ZERO: no check),"
+                        + " got " + timeout);
+            }
+            this.executorRegistrationTimeout = timeout;
             return this;
         }
 

@@ -28,7 +28,7 @@ import org.nd4j.parameterserver.distributed.v2.transport.PortSupplier;
 /**
  * Gradient sharing (DL4J's SharedTrainingMaster, Aeron) is not supported: DL4J 1.0.0-M2's SharedTrainingWrapper can
  * leave a task waiting forever on local[N] (a task that attaches its data after the training thread has finished;
- * seen with DL4J's own FP32 networks too, see README-spark.md). The combination is refused on the driver, before any
+ * seen with DL4J's own FP32 networks too, see README.md, "Gradient sharing: not supported"). The combination is refused on the driver, before any
  * worker trains, with a message naming the supported master. The test removes the Aeron directories the driver
  * created in /dev/shm.
  */

@@ -46,6 +46,19 @@ final class SparkSessions {
         return start(conf, name);
     }
 
+    /**
+     * A driver in this JVM for a standalone cluster ({@link StandaloneCluster}); its executors get the test classpath
+     * and the executor flags from the pom, and {@code executorMemory} of heap each, one core.
+     */
+    static JavaSparkContext standalone(String masterUrl, String name, String executorMemory, SparkConf conf) {
+        conf.setMaster(masterUrl)
+                .set("spark.executor.extraClassPath", testClassPath())
+                .set("spark.executor.extraJavaOptions", System.getProperty("spark.test.executor.flags", ""))
+                .set("spark.executor.memory", executorMemory)
+                .set("spark.executor.cores", "1");
+        return start(conf, name);
+    }
+
     private static JavaSparkContext start(SparkConf conf, String name) {
         File tmp = tmpDir(name);
         conf.setAppName(name)

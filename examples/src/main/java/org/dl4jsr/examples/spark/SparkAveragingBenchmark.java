@@ -36,7 +36,9 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * one worker's task result (worker to driver), and the wall time per round (median after warm-up rounds).
  *
  * <p>Run: {@code mvn -q -pl examples -am package -DskipTests exec:exec@spark-bench} (optionally
- * {@code -Dargs="--hidden 1024 --rounds 10 --workers 2 --compress false"}). Headline lines start with RESULT.
+ * {@code -Dargs="--hidden 1024 --rounds 10 --workers 2 --compress false"}), or on a cluster {@code spark-submit --class
+ * org.dl4jsr.examples.spark.SparkAveragingBenchmark --master spark://HOST:7077 <the examples' Spark assembly> --workers
+ * N} (N: the executor cores in total). Headline lines start with RESULT.
  * {@code --compress false} (default) reports the serialised sizes; {@code true} lets Spark lz4-compress broadcasts.
  */
 public final class SparkAveragingBenchmark {
@@ -54,6 +56,7 @@ public final class SparkAveragingBenchmark {
         int batch = 32;
         int frequency = 2;
         boolean compress = false;
+        String masterUrl = null; // spark-submit's --master, else local[workers]
         for (int i = 0; i < args.length; i++) {
             String v = i + 1 < args.length ? args[i + 1] : "";
             switch (args[i]) {
@@ -64,15 +67,21 @@ public final class SparkAveragingBenchmark {
                 case "--batch": batch = Integer.parseInt(v); i++; break;
                 case "--frequency": frequency = Integer.parseInt(v); i++; break;
                 case "--compress": compress = Boolean.parseBoolean(v); i++; break;
+                case "--master": masterUrl = v; i++; break;
                 default:
                     throw new IllegalArgumentException("Unknown argument " + args[i] + "; use --hidden --rounds --warmup"
-                            + " --workers --batch --frequency --compress");
+                            + " --workers --batch --frequency --compress --master");
             }
         }
-        SparkConf conf = new SparkConf().setMaster("local[" + workers + "]").setAppName("dl4j-sr Spark benchmark")
-                .set("spark.ui.enabled", "false").set("spark.ui.showConsoleProgress", "false")
+        SparkConf conf = new SparkConf().setIfMissing("spark.master", "local[" + workers + "]")
+                .setAppName("dl4j-sr Spark benchmark")
+                .setIfMissing("spark.ui.enabled", "false").setIfMissing("spark.ui.showConsoleProgress", "false")
                 .set("spark.broadcast.compress", String.valueOf(compress))
                 .set("spark.driver.maxResultSize", "0");
+        if (masterUrl != null) {
+            conf.setMaster(masterUrl);
+        }
+        masterUrl = conf.get("spark.master");
         JavaSparkContext sc = new JavaSparkContext(conf);
         try {
             SparkTraffic traffic = SparkTraffic.register(sc);
@@ -86,9 +95,9 @@ public final class SparkAveragingBenchmark {
                             .averagingFrequency(frequency)
                             .rddTrainingApproach(RDDTrainingApproach.Direct).repartionData(Repartition.Never).build());
             System.out.printf(Locale.ROOT, "RESULT spark_averaging ratio_down=%.3f ratio_up=%.3f ratio_seconds=%.3f"
-                    + " (BF16 master / DL4J master; local[%d], %d params, %d timed rounds, compress=%b)%n",
+                    + " (BF16 master / DL4J master; %s, %d workers, %d params, %d timed rounds, compress=%b)%n",
                     ours.down / (double) stock.down, ours.up / (double) stock.up, ours.seconds / stock.seconds,
-                    workers, stock.params, rounds, compress);
+                    masterUrl, workers, stock.params, rounds, compress);
         } finally {
             sc.stop();
         }

@@ -24,18 +24,20 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
  * BF16 + stochastic rounding on Spark: an ordinary DL4J network trained on Iris by {@code SparkDl4jMultiLayer} with the
- * plugin's parameter-averaging master, on {@code local[*]} (one worker per core, inside this JVM). On a cluster, only
- * the master URL changes (and {@code rddTrainingApproach}: see README-spark.md).
+ * plugin's parameter-averaging master, on {@code local[*]} (one worker per core, inside this JVM) or on a cluster
+ * ({@code spark-submit} of the examples' Spark assembly; {@link RDDTrainingApproach#Direct} works on both, see README.md,
+ * "Distributed training on Spark").
  *
  * <p>Run: {@code mvn -q -pl examples -am package -DskipTests exec:exec@spark-iris} (optionally
- * {@code -Dargs="--epochs 60 --master local[2]"}).
+ * {@code -Dargs="--epochs 60 --master local[2]"}), or {@code spark-submit --class org.dl4jsr.examples.spark.SparkIris
+ * --master spark://HOST:7077 examples/target/dl4j-sr-examples-*-spark.jar} (built with {@code -Pspark-assembly}).
  */
 public final class SparkIris {
     private SparkIris() {
     }
 
     public static void main(String[] args) {
-        String masterUrl = "local[*]";
+        String masterUrl = null; // spark-submit's --master, else local[*]
         int epochs = 40;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--master")) {
@@ -46,8 +48,14 @@ public final class SparkIris {
                 throw new IllegalArgumentException("Unknown argument " + args[i] + " (use --master URL, --epochs N)");
             }
         }
-        SparkConf conf = new SparkConf().setMaster(masterUrl).setAppName("dl4j-sr Spark Iris")
-                .set("spark.ui.enabled", "false").set("spark.ui.showConsoleProgress", "false");
+        // Settings given to spark-submit (--master, --conf) win over the defaults of this example.
+        SparkConf conf = new SparkConf().setAppName("dl4j-sr Spark Iris")
+                .setIfMissing("spark.master", "local[*]")
+                .setIfMissing("spark.ui.enabled", "false").setIfMissing("spark.ui.showConsoleProgress", "false");
+        if (masterUrl != null) {
+            conf.setMaster(masterUrl);
+        }
+        masterUrl = conf.get("spark.master");
         JavaSparkContext sc = new JavaSparkContext(conf);
         try {
             MultiLayerConfiguration netConf = new NeuralNetConfiguration.Builder()
