@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.dl4jsr.testing.TestNets;
+import org.dl4jsr.testing.Bits;
+import org.dl4jsr.testing.Iris;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -101,13 +104,13 @@ class ClusterExecutorLossTest {
         assertTrue(killed.get() > 0, "no executor was paused and killed");
         assertEquals(1, executors.removed(), "executors lost");
         assertTrue(executors.tasksOnReplacements() > 0, "the replacement executor never received a task");
-        boolean identical = java.util.Arrays.equals(Nets.bits(reference.params()), Nets.bits(onCluster.params()));
+        boolean identical = java.util.Arrays.equals(Bits.of(reference.params()), Bits.of(onCluster.params()));
         System.out.printf("RESULT standalone_executor_killed epochs=%d executors_added=%d tasks_on_replacement=%d"
                         + " seconds=%.1f accuracy=%.4f bit_identical_to_local=%b%n", EPOCHS, executors.added(),
                 executors.tasksOnReplacements(), trainingSeconds, IrisTraining.accuracy(onCluster), identical);
-        assertArrayEquals(Nets.bits(reference.params()), Nets.bits(onCluster.params()), "weights");
-        assertArrayEquals(Nets.bits(reference.getUpdater().getStateViewArray()),
-                Nets.bits(onCluster.getUpdater().getStateViewArray()), "updater state");
+        assertArrayEquals(Bits.of(reference.params()), Bits.of(onCluster.params()), "weights");
+        assertArrayEquals(Bits.of(reference.getUpdater().getStateViewArray()),
+                Bits.of(onCluster.getUpdater().getStateViewArray()), "updater state");
         assertEquals(reference.getIterationCount(), onCluster.getIterationCount(), "iterations");
     }
 
@@ -121,10 +124,10 @@ class ClusterExecutorLossTest {
                     IrisTraining.WORKERS, IrisTraining.BATCH).batchSizePerWorker(IrisTraining.BATCH)
                     .rddTrainingApproach(RDDTrainingApproach.Direct)
                     .executorRegistrationTimeout(Duration.ofSeconds(5)).build();
-            SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(sc, Nets.mlp(IrisTraining.UPDATER), master);
+            SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(sc, TestNets.irisMlp(IrisTraining.UPDATER, 42), master);
             long start = System.nanoTime();
             IllegalStateException e = assertThrows(IllegalStateException.class,
-                    () -> spark.fit(sc.parallelize(IrisBatches.batches(IrisTraining.BATCH), IrisTraining.WORKERS)));
+                    () -> spark.fit(sc.parallelize(Iris.batches(IrisTraining.BATCH), IrisTraining.WORKERS)));
             double seconds = (System.nanoTime() - start) / 1e9;
             System.out.printf("RESULT standalone_no_executor failed_after_s=%.1f timeout_s=5%n", seconds);
             String m = e.getMessage();
