@@ -1,0 +1,107 @@
+package org.dl4jsr.spark;
+
+import java.util.List;
+import org.deeplearning4j.nn.api.Model;
+import org.dl4jsr.rounding.CounterRng;
+
+/**
+ * The plugin's rule for averaging replicas of one BF16 network, used by every data-parallel trainer (the Spark
+ * master, {@code org.dl4jsr.parallel} for ParallelWrapper):
+ * <ol>
+ * <li>sum the replicas' values in FP32, in the order they are added (callers add them in a fixed order, so the sum
+ * does not depend on which replica finished first);</li>
+ * <li>divide by the number of replicas;</li>
+ * <li>round BF16 values (weights on the grid, AdamWSR moments, packed or not) back onto the grid with stochastic
+ * rounding whose bits are keyed on (seed, round, array): every replica receives the same averaged model; values DL4J
+ * keeps in FP32 stay FP32, as DL4J's own averaging does.</li>
+ * </ol>
+ * Which values are BF16 is read from the network's updater blocks ({@link WireLayout}). Spark-free: this class and
+ * what it uses need DL4J and ND4J only, so it runs without Spark on the classpath.
+ */
+public final class Bf16Averaging {
+    /** Streams of the averaging rounding bits (a network's own updates use streams >= -1). */
+    static final long PARAMS_STREAM = -2;
+    static final long STATE_STREAM = -3;
+
+    private final WireLayout layout;
+    private final long stream;
+    private final float[] sums;
+    private int count;
+
+    private Bf16Averaging(WireLayout layout, long stream) {
+        this.layout = layout;
+        this.stream = stream;
+        this.sums = WireArray.newSums(layout);
+    }
+
+    /** An empty average of parameter arrays of {@code layout}. */
+    static Bf16Averaging params(WireLayout layout) {
+        return new Bf16Averaging(layout, PARAMS_STREAM);
+    }
+
+    /** An empty average of updater-state arrays of {@code layout}. */
+    static Bf16Averaging state(WireLayout layout) {
+        return new Bf16Averaging(layout, STATE_STREAM);
+    }
+
+    /** Adds one replica's array (FP32 sum in call order). */
+    void add(WireArray replica) {
+        replica.addValuesTo(sums, layout);
+        count++;
+    }
+
+    /** Replicas added so far. */
+    int count() {
+        return count;
+    }
+
+    /** The average, rounded onto the grid with the bits of (seed, round); identical for every caller. */
+    WireArray result(long seed, int round) {
+        long drawKey = CounterRng.drawKey(CounterRng.key(seed, round, stream), CounterRng.WEIGHT);
+        return WireArray.average(sums, count, layout, i -> CounterRng.bits(drawKey, i) & 0xFFFF);
+    }
+
+    /**
+     * Refuses a network whose replicas cannot be averaged faithfully (a trainable block not rounded stochastically,
+     * FP32 master weights), naming the parameters and what to change. {@code model} must be attached.
+     */
+    public static void validate(Model model) {
+        WireLayouts.validate(SparkModel.of(model));
+    }
+
+    /**
+     * Averages in-process replicas of one attached network: sums the parameters (and, if {@code updaterState}, the
+     * updater state) of {@code trained} in list order, rounds the averages with the key (seed, round), and writes the
+     * result into every network of {@code targets}. Every value that should be on the BF16 grid is checked before it
+     * is summed (an off-grid value is refused, never rounded silently).
+     */
+    public static void averageInPlace(List<? extends Model> trained, List<? extends Model> targets, long seed,
+                                      int round, boolean updaterState) {
+        if (trained.isEmpty()) {
+            throw new IllegalArgumentException("No replica to average");
+        }
+        SparkModel first = SparkModel.of(trained.get(0));
+        WireLayout paramLayout = WireLayouts.params(first);
+        Bf16Averaging params = params(paramLayout);
+        for (Model m : trained) {
+            params.add(WireArray.encode(ArrayBits.of(m.params()), paramLayout, "Parameter"));
+        }
+        int[] paramBits = params.result(seed, round).decodeBits(paramLayout);
+        WireLayout stateLayout = updaterState ? WireLayouts.state(first) : null;
+        int[] stateBits = null;
+        if (stateLayout != null) {
+            Bf16Averaging state = state(stateLayout);
+            for (Model m : trained) {
+                state.add(WireArray.encode(ArrayBits.of(SparkModel.of(m).updaterState()), stateLayout, "Updater state"));
+            }
+            stateBits = state.result(seed, round).decodeBits(stateLayout);
+        }
+        for (Model m : targets) {
+            SparkModel t = SparkModel.of(m);
+            t.setParams(ArrayBits.params(paramBits, t.dataType()));
+            if (stateBits != null) {
+                t.setUpdaterState(ArrayBits.updaterState(stateBits, t.dataType()));
+            }
+        }
+    }
+}
