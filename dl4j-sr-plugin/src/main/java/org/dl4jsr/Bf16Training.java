@@ -1,5 +1,6 @@
 package org.dl4jsr;
 
+import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
@@ -32,5 +33,13 @@ public final class Bf16Training {
 
     public static Bf16Attachment attach(ComputationGraph net, Bf16Options options) {
         return Bf16Attachment.attach(NetworkAccess.of(net), options);
+    }
+
+    /**
+     * The attachment {@code model} trains with, or null: never attached, or DL4J has since rebuilt its optimizer
+     * (e.g. {@code clear()}), so it must be attached again before it can fit.
+     */
+    public static Bf16Attachment attachment(Model model) {
+        return Bf16Attachment.installedOn(model);
     }
 }
