@@ -1,8 +1,14 @@
 package org.dl4jsr.spark;
 
+import java.nio.ByteOrder;
+import java.nio.IntBuffer;
 import java.util.List;
 import org.deeplearning4j.nn.api.Model;
 import org.dl4jsr.rounding.CounterRng;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The plugin's rule for averaging replicas of one BF16 network, used by every data-parallel trainer (the Spark
@@ -84,7 +90,7 @@ public final class Bf16Averaging {
         WireLayout paramLayout = WireLayouts.params(first);
         Bf16Averaging params = params(paramLayout);
         for (Model m : trained) {
-            params.add(WireArray.encode(ArrayBits.of(m.params()), paramLayout, "Parameter"));
+            params.add(WireArray.encode(bitsOf(m.params()), paramLayout, "Parameter"));
         }
         int[] paramBits = params.result(seed, round).decodeBits(paramLayout);
         WireLayout stateLayout = updaterState ? WireLayouts.state(first) : null;
@@ -92,16 +98,55 @@ public final class Bf16Averaging {
         if (stateLayout != null) {
             Bf16Averaging state = state(stateLayout);
             for (Model m : trained) {
-                state.add(WireArray.encode(ArrayBits.of(SparkModel.of(m).updaterState()), stateLayout, "Updater state"));
+                state.add(WireArray.encode(bitsOf(SparkModel.of(m).updaterState()), stateLayout, "Updater state"));
             }
             stateBits = state.result(seed, round).decodeBits(stateLayout);
         }
         for (Model m : targets) {
             SparkModel t = SparkModel.of(m);
-            t.setParams(ArrayBits.params(paramBits, t.dataType()));
-            if (stateBits != null) {
+            if (!writeHost(t.params(), paramBits)) {
+                t.setParams(ArrayBits.params(paramBits, t.dataType()));
+            }
+            if (stateBits != null && !writeHost(t.updaterState(), stateBits)) {
                 t.setUpdaterState(ArrayBits.updaterState(stateBits, t.dataType()));
             }
         }
+    }
+
+    // In-process replicas on ND4J's CPU backend: FLOAT arrays are read and written in bulk through their host memory
+    // (the bit patterns move unchanged, as with ArrayBits, but without ND4J ops: about 100x faster for 1M values).
+    // Anything else (BFLOAT16 arrays, other backends) goes through ArrayBits.
+
+    private static final boolean CPU = Nd4j.getBackend().getClass().getSimpleName().equals("CpuBackend");
+
+    private static IntBuffer hostInts(INDArray a) {
+        if (!CPU || a.dataType() != DataType.FLOAT || !Shape.isContiguousInBuffer(a)) {
+            return null;
+        }
+        IntBuffer ints = a.data().asNio().order(ByteOrder.nativeOrder()).asIntBuffer();
+        if (a.offset() + a.length() > ints.capacity()) {
+            return null;
+        }
+        ints.position((int) a.offset());
+        return ints;
+    }
+
+    private static int[] bitsOf(INDArray a) {
+        IntBuffer ints = hostInts(a);
+        if (ints == null) {
+            return ArrayBits.of(a);
+        }
+        int[] out = new int[Math.toIntExact(a.length())];
+        ints.get(out);
+        return out;
+    }
+
+    private static boolean writeHost(INDArray target, int[] bits) {
+        IntBuffer ints = hostInts(target);
+        if (ints == null || target.length() != bits.length) {
+            return false;
+        }
+        ints.put(bits);
+        return true;
     }
 }
