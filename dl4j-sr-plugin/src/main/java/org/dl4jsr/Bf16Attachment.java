@@ -57,6 +57,8 @@ public final class Bf16Attachment {
     private int stepIteration = Integer.MIN_VALUE;
     private int applyIndex;
     private long skippedSteps;
+    /** Set by the plugin's ParallelWrapper trainers: gradient sharing (an accumulator on the optimizer) is expected. */
+    private volatile boolean gradientSharingPermitted;
     /** Set by {@link StagnationMeter}: never fuse, so every update is written to the gradient array first. */
     private boolean updatesVisible;
 
@@ -270,6 +272,13 @@ public final class Bf16Attachment {
         passSkipped = false;
         ConvexOptimizer optimizer = net.optimizerOrNull();
         passFusable = !(optimizer instanceof BaseOptimizer) || ((BaseOptimizer) optimizer).getGradientsAccumulator() == null;
+        if (!passFusable && !gradientSharingPermitted) {
+            passStepped = true;
+            throw new IllegalStateException("This network is being trained with DL4J gradient sharing (its optimizer has"
+                    + " a GradientsAccumulator: ParallelWrapper SHARED_GRADIENTS or CUSTOM) by trainers that do not attach"
+                    + " their replicas; DL4J's own would hang waiting for replicas that cannot train. Call"
+                    + " org.dl4jsr.parallel.Bf16ParallelWrapper.attach(wrapper) before fit. Nothing was updated.");
+        }
         INDArray gradients = net.gradients();
         if (kernels.allFinite(gradients, 0, gradients.length())) {
             return;
@@ -364,6 +373,15 @@ public final class Bf16Attachment {
 
     INDArray gradients() {
         return net.gradients();
+    }
+
+    /**
+     * Lets this network train with a DL4J GradientsAccumulator (gradient sharing). Called by
+     * {@code org.dl4jsr.parallel} for the replicas it manages; without it a network whose optimizer has an accumulator
+     * is stopped at its first step, because DL4J's own gradient-sharing trainers cannot attach their replicas.
+     */
+    public void permitGradientSharing() {
+        gradientSharingPermitted = true;
     }
 
     /** The attached network. */

@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -161,6 +163,21 @@ class ParallelWrapperTrainingTest {
         assertTrue(acc >= 0.85, "accuracy " + acc);
     }
 
+    /**
+     * With 3 workers each replica sums 3 decoded messages in its own arrival order, so the sums could round
+     * differently; measured: they do not (the check would re-synchronise them and count it).
+     */
+    @Test
+    void sharedGradientsWithThreeWorkersStayIdentical() {
+        MultiLayerNetwork net = net(7);
+        Bf16TrainerContext ctx = sharedGradients(3, ReplicaRandomBits.SHARED, 8, net);
+        System.out.println("RESULT parallel_shared_gradients_iris workers=3 checks=" + ctx.getResyncChecks()
+                + " max_differing_params=" + ctx.getMaxDifferingParams() + " resyncs=" + ctx.getResyncs());
+        assertTrue(ctx.getResyncChecks() >= 30, "checks " + ctx.getResyncChecks());
+        assertEquals(0, ctx.getMaxDifferingParams(), "replicas differ");
+        TestNets.assertOnGrid(net.params(), "weights");
+    }
+
     @Test
     void unsupportedSetupsAreRefusedBeforeTraining() {
         MultiLayerNetwork net = net(1);
@@ -178,6 +195,20 @@ class ParallelWrapperTrainingTest {
         Bf16ParallelWrapper.attach(twice);
         assertThrows(IllegalStateException.class, () -> Bf16ParallelWrapper.attach(twice));
         assertArrayEquals(bits(before), bits(net.params()), "nothing trained");
+    }
+
+    /** Without Bf16ParallelWrapper.attach, DL4J's gradient-sharing trainers are stopped at the first step, not hung. */
+    @Test
+    void stockSharedGradientsWrapperIsStoppedNotHung() {
+        MultiLayerNetwork net = net(9);
+        INDArray before = net.params().dup();
+        ParallelWrapper pw = new ParallelWrapper.Builder<>(net).workers(2)
+                .trainingMode(ParallelWrapper.TrainingMode.SHARED_GRADIENTS).build();
+        Exception e = assertTimeoutPreemptively(Duration.ofSeconds(60),
+                () -> assertThrows(RuntimeException.class, () -> pw.fit(iterator(batches()))));
+        String messages = e.toString() + " " + e.getCause();
+        assertTrue(messages.contains("Bf16ParallelWrapper.attach"), messages);
+        assertArrayEquals(bits(before), bits(net.params()), "nothing was updated");
     }
 
     @Test

@@ -15,6 +15,7 @@ import org.deeplearning4j.parallelism.ParallelWrapper;
 import org.deeplearning4j.parallelism.factory.TrainerContext;
 import org.deeplearning4j.parallelism.trainer.Trainer;
 import org.dl4jsr.Bf16Options;
+import org.dl4jsr.Bf16Training;
 import org.dl4jsr.spark.Bf16Averaging;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -117,6 +118,9 @@ public final class Bf16TrainerContext implements TrainerContext {
             Replicas.offsetSeeds(replica, threadId);
         }
         Replicas.attachIfNeeded(replica, options);
+        if (mode == Mode.SHARED_GRADIENTS) {
+            Bf16Training.attachment(replica).permitGradientSharing();
+        }
     }
 
     /**
@@ -147,6 +151,16 @@ public final class Bf16TrainerContext implements TrainerContext {
             }
         }
         if (trained.isEmpty()) {
+            return;
+        }
+        if (trained.size() == 1 && targets.size() == 1) {
+            // the average of one replica is that replica, bit for bit (-0.0 + x = x, x / 1 = x, SR of a value on the
+            // grid is that value): nothing to do
+            averagingRounds++;
+            setScore(targets.get(0), score);
+            if (afterAveraging != null) {
+                afterAveraging.accept(targets.get(0));
+            }
             return;
         }
         long start = System.nanoTime();

@@ -49,6 +49,7 @@ public final class ParallelWrapperBenchmark {
         int batches = 24;
         int reps = 5;
         int frequency = 4;
+        int probe = 10;
         for (int i = 0; i < args.length; i++) {
             String v = i + 1 < args.length ? args[i + 1] : "";
             switch (args[i]) {
@@ -57,11 +58,13 @@ public final class ParallelWrapperBenchmark {
                 case "--batches": batches = Integer.parseInt(v); i++; break;
                 case "--reps": reps = Integer.parseInt(v); i++; break;
                 case "--frequency": frequency = Integer.parseInt(v); i++; break;
+                case "--probe": probe = Integer.parseInt(v); i++; break;
                 default:
                     throw new IllegalArgumentException("Unknown argument " + args[i]
-                            + "; use --hidden --batch --batches --reps --frequency");
+                            + "; use --hidden --batch --batches --reps --frequency --probe");
             }
         }
+        probeSharedGradients(probe);
         run(hidden, batch, batches, reps, frequency);
         System.exit(0); // hung DL4J fits (if any) leave threads behind
     }
@@ -120,6 +123,33 @@ public final class ParallelWrapperBenchmark {
                     mem.bytesPerParameter());
         }
         dl4jAveragingCost(hidden, reps);
+    }
+
+    /**
+     * DL4J's SHARED_GRADIENTS can deadlock at the start of a fit: worker 0 trains the user's network while holding
+     * its lock and waits in the accumulator's barrier for worker 1, which is still copying that network (its
+     * {@code getUpdater()} needs the same lock). Fits a small MLP {@code attempts} times (2 workers, wrapper defaults,
+     * a new wrapper each time) with DL4J's own trainers (FP32 Adam) and with the plugin's, counting fits that hang.
+     */
+    private static void probeSharedGradients(int attempts) {
+        if (attempts < 1) {
+            return;
+        }
+        List<DataSet> small = data(16, 16);
+        for (String updater : new String[] {"dl4j_fp32_adam", "plugin_adamwsr"}) {
+            int hung = 0;
+            for (int a = 0; a < attempts; a++) {
+                MultiLayerNetwork net = net(updater, 16);
+                ParallelWrapper pw = new ParallelWrapper.Builder<>(net).workers(2)
+                        .trainingMode(ParallelWrapper.TrainingMode.SHARED_GRADIENTS).build();
+                if (updater.startsWith("plugin")) {
+                    Bf16ParallelWrapper.attach(pw);
+                }
+                hung += timed(() -> pw.fit(new ListDataSetIterator<>(small, 1)), 20) < 0 ? 1 : 0;
+            }
+            System.out.printf(Locale.ROOT, "RESULT parallel_shared_gradients_probe updater=%s fits=%d hung=%d"
+                    + " (timeout 20 s)%n", updater, attempts, hung);
+        }
     }
 
     /** What ND4J's averageAndPropagate (DL4J's averaging) costs per round for 2 replicas of this MLP. */
@@ -190,8 +220,12 @@ public final class ParallelWrapperBenchmark {
     /** Label of the configuration being measured, for the hang report. */
     private static String currentRun = "";
 
-    /** Seconds {@code run} took, or -1 if it did not finish within {@link #TIMEOUT_S}. */
+    /** Seconds {@code run} took, or -1 if it did not finish within {@link #TIMEOUT_S} (or the given timeout). */
     private static double timed(Runnable run) {
+        return timed(run, TIMEOUT_S);
+    }
+
+    private static double timed(Runnable run, long timeoutSeconds) {
         Throwable[] failure = new Throwable[1];
         Thread t = new Thread(() -> {
             try {
@@ -204,7 +238,7 @@ public final class ParallelWrapperBenchmark {
         long start = System.nanoTime();
         t.start();
         try {
-            t.join(TIMEOUT_S * 1000);
+            t.join(timeoutSeconds * 1000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
