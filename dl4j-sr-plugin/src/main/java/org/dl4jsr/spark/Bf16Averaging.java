@@ -1,8 +1,7 @@
 package org.dl4jsr.spark;
 
-import java.nio.ByteOrder;
-import java.nio.IntBuffer;
 import java.util.List;
+import org.bytedeco.javacpp.IntPointer;
 import org.deeplearning4j.nn.api.Model;
 import org.dl4jsr.rounding.CounterRng;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -114,25 +113,22 @@ public final class Bf16Averaging {
     }
 
     // In-process replicas on ND4J's CPU backend: FLOAT arrays are read and written in bulk through their host memory
-    // (the bit patterns move unchanged, as with ArrayBits, but without ND4J ops: about 100x faster for 1M values).
-    // Anything else (BFLOAT16 arrays, other backends) goes through ArrayBits.
+    // (the bit patterns move unchanged, as with ArrayBits, but without ND4J ops). JavaCPP's bulk copy is used: for 1.3M
+    // values it took 0.3 ms here, ArrayBits about 100 ms and a direct IntBuffer's bulk get 20-140 ms. Anything else
+    // (BFLOAT16 arrays, views, other backends) goes through ArrayBits.
 
     private static final boolean CPU = Nd4j.getBackend().getClass().getSimpleName().equals("CpuBackend");
 
-    private static IntBuffer hostInts(INDArray a) {
-        if (!CPU || a.dataType() != DataType.FLOAT || !Shape.isContiguousInBuffer(a)) {
+    private static IntPointer hostInts(INDArray a) {
+        if (!CPU || a.dataType() != DataType.FLOAT || a.offset() != 0 || a.data().offset() != 0
+                || !Shape.isContiguousInBuffer(a) || a.data().length() < a.length()) {
             return null;
         }
-        IntBuffer ints = a.data().asNio().order(ByteOrder.nativeOrder()).asIntBuffer();
-        if (a.offset() + a.length() > ints.capacity()) {
-            return null;
-        }
-        ints.position((int) a.offset());
-        return ints;
+        return new IntPointer(a.data().addressPointer());
     }
 
     private static int[] bitsOf(INDArray a) {
-        IntBuffer ints = hostInts(a);
+        IntPointer ints = hostInts(a);
         if (ints == null) {
             return ArrayBits.of(a);
         }
@@ -142,7 +138,7 @@ public final class Bf16Averaging {
     }
 
     private static boolean writeHost(INDArray target, int[] bits) {
-        IntBuffer ints = hostInts(target);
+        IntPointer ints = hostInts(target);
         if (ints == null || target.length() != bits.length) {
             return false;
         }
