@@ -31,7 +31,9 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * ({@code Bf16ParallelWrapper.attach}, AdamWSR: BF16 weights and moments, the plugin's averaging), in one run, on one
  * MLP and the same synthetic minibatches: samples/s with 1 and 2 workers in AVERAGING mode (and 2 workers in
  * SHARED_GRADIENTS), single-machine {@code fit} as the reference, the averaging cost per round, and training memory per
- * replica. Each measurement is the median of {@code --reps} fits of {@code --batches} minibatches after one warm-up fit.
+ * replica. Each measurement is the median of {@code --reps} fits of {@code --batches} minibatches after one warm-up fit;
+ * every fit uses a new network and wrapper (DL4J's own SHARED_GRADIENTS can hang from a wrapper's second fit on, see
+ * {@link SharedGradientsHangProbe}).
  *
  * <p>Run: {@code mvn -q -pl examples -am package -DskipTests exec:exec@parallel-bench} (optionally
  * {@code -Dargs="--hidden 1024 --batch 128 --batches 24 --reps 5 --frequency 4"}). Headline lines start with RESULT.
@@ -49,7 +51,6 @@ public final class ParallelWrapperBenchmark {
         int batches = 24;
         int reps = 5;
         int frequency = 4;
-        int probe = 10;
         for (int i = 0; i < args.length; i++) {
             String v = i + 1 < args.length ? args[i + 1] : "";
             switch (args[i]) {
@@ -58,13 +59,11 @@ public final class ParallelWrapperBenchmark {
                 case "--batches": batches = Integer.parseInt(v); i++; break;
                 case "--reps": reps = Integer.parseInt(v); i++; break;
                 case "--frequency": frequency = Integer.parseInt(v); i++; break;
-                case "--probe": probe = Integer.parseInt(v); i++; break;
                 default:
                     throw new IllegalArgumentException("Unknown argument " + args[i]
-                            + "; use --hidden --batch --batches --reps --frequency --probe");
+                            + "; use --hidden --batch --batches --reps --frequency");
             }
         }
-        probeSharedGradients(probe);
         run(hidden, batch, batches, reps, frequency);
         System.exit(0); // hung DL4J fits (if any) leave threads behind
     }
@@ -123,33 +122,6 @@ public final class ParallelWrapperBenchmark {
                     mem.bytesPerParameter());
         }
         dl4jAveragingCost(hidden, reps);
-    }
-
-    /**
-     * DL4J's SHARED_GRADIENTS can deadlock at the start of a fit: worker 0 trains the user's network while holding
-     * its lock and waits in the accumulator's barrier for worker 1, which is still copying that network (its
-     * {@code getUpdater()} needs the same lock). Fits a small MLP {@code attempts} times (2 workers, wrapper defaults,
-     * a new wrapper each time) with DL4J's own trainers (FP32 Adam) and with the plugin's, counting fits that hang.
-     */
-    private static void probeSharedGradients(int attempts) {
-        if (attempts < 1) {
-            return;
-        }
-        List<DataSet> small = data(16, 16);
-        for (String updater : new String[] {"dl4j_fp32_adam", "plugin_adamwsr"}) {
-            int hung = 0;
-            for (int a = 0; a < attempts; a++) {
-                MultiLayerNetwork net = net(updater, 16);
-                ParallelWrapper pw = new ParallelWrapper.Builder<>(net).workers(2)
-                        .trainingMode(ParallelWrapper.TrainingMode.SHARED_GRADIENTS).build();
-                if (updater.startsWith("plugin")) {
-                    Bf16ParallelWrapper.attach(pw);
-                }
-                hung += timed(() -> pw.fit(new ListDataSetIterator<>(small, 1)), 20) < 0 ? 1 : 0;
-            }
-            System.out.printf(Locale.ROOT, "RESULT parallel_shared_gradients_probe updater=%s fits=%d hung=%d"
-                    + " (timeout 20 s)%n", updater, attempts, hung);
-        }
     }
 
     /** What ND4J's averageAndPropagate (DL4J's averaging) costs per round for 2 replicas of this MLP. */
