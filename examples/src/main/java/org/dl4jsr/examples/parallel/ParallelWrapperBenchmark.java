@@ -160,7 +160,7 @@ public final class ParallelWrapperBenchmark {
     }
 
     /** Seconds after which a fit counts as hung (DL4J's own SHARED_GRADIENTS can deadlock, see the README). */
-    private static final long TIMEOUT_S = 30; // a fit of the default job takes a few seconds
+    private static final long TIMEOUT_S = 120; // a fit of the default job takes a few seconds
 
     /**
      * Builds a fresh setup, runs it once to warm up, then times {@code reps} runs of fresh setups; median seconds of
@@ -216,6 +216,16 @@ public final class ParallelWrapperBenchmark {
             throw new IllegalStateException(e);
         }
         if (t.isAlive()) {
+            // what the wrapper's threads are doing, to tell a deadlock from a slow fit
+            for (java.util.Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+                String name = e.getKey().getName();
+                if (name.startsWith("ParallelWrapper") || name.equals("benchmark-run")) {
+                    System.out.println("Thread " + name + " " + e.getKey().getState());
+                    for (int i = 0; i < Math.min(8, e.getValue().length); i++) {
+                        System.out.println("    at " + e.getValue()[i]);
+                    }
+                }
+            }
             return -1;
         }
         if (failure[0] != null) {
