@@ -143,8 +143,10 @@ public final class ParallelWrapperBenchmark {
 
     private static ParallelWrapper wrapper(MultiLayerNetwork net, int workers, int frequency,
                                            ParallelWrapper.TrainingMode mode) {
-        ParallelWrapper.Builder<MultiLayerNetwork> b = new ParallelWrapper.Builder<>(net)
-                .averagingFrequency(frequency).prefetchBuffer(4).trainingMode(mode);
+        ParallelWrapper.Builder<MultiLayerNetwork> b = new ParallelWrapper.Builder<>(net);
+        b.averagingFrequency(frequency); // DL4J's builder methods return the raw type: no chaining
+        b.prefetchBuffer(4);
+        b.trainingMode(mode);
         if (workers > 1) {
             b.workers(workers); // the builder refuses workers(1); its default is the number of devices (1 on CPU)
         } else if (Nd4j.getAffinityManager().getNumberOfDevices() != 1) {
