@@ -21,6 +21,15 @@ public final class Bf16Attachment {
         return a == null ? null : new Bf16Attachment(a);
     }
 
+    /**
+     * Lets this network train with a DL4J GradientsAccumulator (gradient sharing). Called by
+     * {@code org.dl4jsr.parallel} for the replicas it manages; without it a network whose optimizer has an accumulator
+     * is stopped at its first step, because DL4J's own gradient-sharing trainers cannot attach their replicas.
+     */
+    public void permitGradientSharing() {
+        attachment.permitGradientSharing();
+    }
+
     /** The attached network. */
     public Model getModel() {
         return attachment.model();

@@ -47,4 +47,5 @@ public final class Bf16Training {
         return new Bf16Attachment(Attachment.attach(network, options, options.getKernels().select(options.getThreads()),
                 updater -> Bf16Updater.wrap(updater, options.getWeightRounding())));
     }
+
 }

@@ -28,8 +28,6 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
 import org.dl4jsr.Bf16Options;
 import org.dl4jsr.Bf16Training;
 import org.dl4jsr.network.Network;
-import org.dl4jsr.rounding.CounterRng;
-import org.dl4jsr.rounding.RoundingStreams;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.slf4j.Logger;
@@ -61,7 +59,6 @@ import org.slf4j.LoggerFactory;
  */
 public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrainingMaster {
     private static final Logger log = LoggerFactory.getLogger(Bf16ParameterAveragingTrainingMaster.class);
-    /** Streams of the averaging rounding bits (worker updates use streams >= -1). */
 
     private SparkBf16Options bf16Options;
     /** See {@link Builder#executorRegistrationTimeout}; milliseconds, so DL4J's JSON carries it as a number. */
@@ -198,10 +195,10 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
         int round = net.iterationCount();
         long seed = bf16Options.getSeed();
 
-        WireArray params = average(withData, true, roundParamLayout, count, CounterRng.key(seed, round, RoundingStreams.AVERAGED_PARAMS));
+        WireArray params = average(withData, Bf16Averaging.params(roundParamLayout), true, seed, round);
         net.setParams(ArrayBits.params(params.decodeBits(roundParamLayout), net.dataType()));
         if (saveUpdater && roundStateLayout != null) {
-            WireArray state = average(withData, false, roundStateLayout, count, CounterRng.key(seed, round, RoundingStreams.AVERAGED_STATE));
+            WireArray state = average(withData, Bf16Averaging.state(roundStateLayout), false, seed, round);
             net.setUpdaterState(ArrayBits.updaterState(state.decodeBits(roundStateLayout), net.dataType()));
         }
 
@@ -220,18 +217,17 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
         log.info("Completed training of split {} of {}: averaged {} workers in BF16", splitNum, totalSplits, count);
     }
 
-    private static WireArray average(List<Bf16WorkerResult> results, boolean params, WireLayout layout, int count,
-                                     long key) {
-        float[] sums = WireArray.newSums(layout);
+    /** Sums the results in partition order and rounds their average (the rule of {@link Bf16Averaging}). */
+    private static WireArray average(List<Bf16WorkerResult> results, Bf16Averaging average, boolean params, long seed,
+                                     int round) {
         for (Bf16WorkerResult r : results) {
             WireArray a = params ? r.params : r.state;
             if (a == null) {
                 throw new IllegalStateException("A worker returned no updater state although saveUpdater is set");
             }
-            a.addValuesTo(sums, layout);
+            average.add(a);
         }
-        long drawKey = CounterRng.drawKey(key, CounterRng.WEIGHT);
-        return WireArray.average(sums, count, layout, i -> CounterRng.bits(drawKey, i) & 0xFFFF);
+        return average.result(seed, round);
     }
 
     /** As DL4J's master does: what the workers' listeners recorded goes to the stats storage. */

@@ -47,6 +47,8 @@ public final class Attachment {
     private long skippedSteps;
     /** Set for listeners that read updates: never fuse, so every update is written to the gradient array first. */
     private boolean updatesVisible;
+    /** Set by the plugin's ParallelWrapper trainers: gradient sharing (an accumulator on the optimizer) is expected. */
+    private volatile boolean gradientSharingPermitted;
 
     /** The network's updater blocks: parameters [start, end) and the plugin's updater (null for NoOp blocks). */
     static final class Blocks {
@@ -270,6 +272,12 @@ public final class Attachment {
         ConvexOptimizer optimizer = net.optimizerOrNull();
         boolean sharing = optimizer instanceof BaseOptimizer
                 && ((BaseOptimizer) optimizer).getGradientsAccumulator() != null;
+        if (sharing && !gradientSharingPermitted) {
+            throw new IllegalStateException("This network is being trained with DL4J gradient sharing (its optimizer has"
+                    + " a GradientsAccumulator: ParallelWrapper SHARED_GRADIENTS or CUSTOM) by trainers that do not attach"
+                    + " their replicas; DL4J's own would hang waiting for replicas that cannot train. Call"
+                    + " org.dl4jsr.parallel.Bf16ParallelWrapper.attach(wrapper) before fit. Nothing was updated.");
+        }
         INDArray gradients = net.gradients();
         String problem = null;
         if (!kernels.allFinite(gradients, 0, gradients.length())) {
@@ -336,6 +344,11 @@ public final class Attachment {
     /** True when the last step changed nothing (non-finite gradient or invalid hyper-parameter). */
     public boolean lastStepSkipped() {
         return current != null && current.skipped();
+    }
+
+    /** See {@code Bf16Attachment.permitGradientSharing}. */
+    public void permitGradientSharing() {
+        gradientSharingPermitted = true;
     }
 
     /** Steps skipped because of non-finite values. */

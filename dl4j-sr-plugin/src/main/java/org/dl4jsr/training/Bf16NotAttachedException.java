@@ -12,6 +12,7 @@ public final class Bf16NotAttachedException extends IllegalStateException {
                 + " attached: call Bf16Training.attach(net) before fit(). A network loses its attachment when DL4J builds"
                 + " a new network or updater from the configuration: clone(), ModelSerializer.restore..., convertDataType,"
                 + " setUpdater, clear(), or replicas made by ParallelWrapper or Spark; attach the new network too"
-                + " (Spark: train with org.dl4jsr.spark.Bf16ParameterAveragingTrainingMaster).");
+                + " (Spark: train with org.dl4jsr.spark.Bf16ParameterAveragingTrainingMaster; ParallelWrapper: call"
+                + " org.dl4jsr.parallel.Bf16ParallelWrapper.attach(wrapper) before fit).");
     }
 }
