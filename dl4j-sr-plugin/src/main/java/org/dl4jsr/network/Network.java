@@ -25,6 +25,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * ComputationGraph and its configuration. DL4J's {@link Model} interface is used where it suffices; the rest (updater,
  * configuration, counters) is typed differently by the two classes and lives in the two subclasses here, and nowhere
  * else in the plugin. Internal API: not for users.
+ *
+ * <p>Over 300 lines because it holds both adapters (MultiLayerNetwork and ComputationGraph) side by side, so the one
+ * place that knows DL4J's two classes stays one file.
  */
 public abstract class Network {
     private final Model model;

@@ -33,6 +33,9 @@ import org.slf4j.LoggerFactory;
  * called). Its fit loop asks {@code zoo[0].averagingRequired()} on the wrapper's thread once per round, after every
  * worker has finished, exactly where it would average; replica 0's trainer does the plugin's averaging there and
  * answers false, so ND4J's averaging never runs.
+ *
+ * <p>Over 300 lines because it carries the work-arounds for three ParallelWrapper behaviours (see below) next to the
+ * trainer set-up they protect.
  */
 public final class Bf16TrainerContext implements TrainerContext {
     private static final Logger log = LoggerFactory.getLogger(Bf16TrainerContext.class);

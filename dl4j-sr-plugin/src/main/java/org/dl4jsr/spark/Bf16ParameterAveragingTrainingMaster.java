@@ -56,6 +56,9 @@ import org.slf4j.LoggerFactory;
  * <li>Results are summed on the driver, so {@code aggregationDepth} has no effect; updater state is averaged by
  * default ({@code saveUpdater(true)}); training statistics ({@code collectTrainingStats}) are not supported.</li>
  * </ul>
+ *
+ * <p>Over 300 lines because it mirrors DL4J's master and its Builder (same constructors and options, so it is a drop-in
+ * replacement); the wire format, averaging and executor check are in their own classes.
  */
 public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrainingMaster {
     private static final Logger log = LoggerFactory.getLogger(Bf16ParameterAveragingTrainingMaster.class);

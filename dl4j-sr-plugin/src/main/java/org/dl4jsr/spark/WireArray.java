@@ -153,29 +153,6 @@ final class WireArray implements Serializable {
         return new WireArray(halves, fp32);
     }
 
-    /**
-     * The values of a whole array given as FP32 bit patterns, in value order (a PACKED slot gives m then v), as
-     * {@link #average} takes them: for rounding an array that DL4J averaged in FP32 back onto the grid.
-     */
-    public static float[] values(int[] bits, WireLayout layout) {
-        checkLength(bits.length, layout, "Array");
-        float[] values = new float[Math.toIntExact(layout.values())];
-        int v = 0;
-        for (int s = 0; s < layout.segments(); s++) {
-            int from = (int) layout.start(s);
-            int to = from + (int) layout.length(s);
-            for (int i = from; i < to; i++) {
-                if (layout.kind(s) == WireLayout.Kind.PACKED) {
-                    values[v++] = Float.intBitsToFloat(bits[i] & 0xFFFF0000);
-                    values[v++] = Float.intBitsToFloat(bits[i] << 16);
-                } else {
-                    values[v++] = Float.intBitsToFloat(bits[i]);
-                }
-            }
-        }
-        return values;
-    }
-
     /** Bytes of the payload (BF16 halves and FP32 values), without serialisation framing. */
     public long payloadBytes() {
         return 2L * halves.length + 4L * fp32.length;

@@ -1,6 +1,5 @@
 package org.dl4jsr.training;
 
-import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -14,7 +13,6 @@ import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.deeplearning4j.optimize.api.ConvexOptimizer;
 import org.deeplearning4j.optimize.solvers.BaseOptimizer;
-import org.deeplearning4j.optimize.solvers.StochasticGradientDescent;
 import org.dl4jsr.kernel.Kernels;
 import org.dl4jsr.network.Network;
 import org.dl4jsr.rounding.CounterRng;
@@ -32,10 +30,12 @@ import org.slf4j.LoggerFactory;
  * step function replaced, so that every update of every DL4J updater is applied as {@code x = round(x - update)}.
  * Each optimizer step is one {@link OptimizerStep}, created by the first block's updater call and finished by the
  * step function.
+ *
+ * <p>Over 300 lines because attaching (wrap, bind, round, install, undo on failure) and the per-step entry points
+ * (begin, checks, apply) share the block table; each part is short.
  */
 public final class Attachment {
     private static final Logger log = LoggerFactory.getLogger(Attachment.class);
-    private static final Field STEP_FUNCTION = stepFunctionField();
 
     private final Network net;
     private final AttachSettings settings;
@@ -210,49 +210,18 @@ public final class Attachment {
     }
 
     private void install() {
-        ConvexOptimizer optimizer = net.optimizerOrNull();
-        if (!(optimizer instanceof StochasticGradientDescent)) {
-            throw new IllegalStateException("Expected DL4J's StochasticGradientDescent optimizer, got " + optimizer);
-        }
-        try {
-            STEP_FUNCTION.set(optimizer, stepFunction);
-        } catch (IllegalAccessException e) {
-            throw new IllegalStateException("Cannot install the BF16 step function", e);
-        }
-    }
-
-    private static Field stepFunctionField() {
-        try {
-            Field f = BaseOptimizer.class.getDeclaredField("stepFunction");
-            f.setAccessible(true);
-            return f;
-        } catch (NoSuchFieldException e) {
-            throw new ExceptionInInitializerError("DL4J's BaseOptimizer has no stepFunction field: unsupported version");
-        }
+        StepFunctionSlot.install(net.optimizerOrNull(), stepFunction);
     }
 
     /** True while this attachment's step function is the one the network's optimizer uses. */
     boolean isInstalled() {
-        ConvexOptimizer optimizer = net.optimizerOrNull();
-        try {
-            return optimizer instanceof BaseOptimizer && STEP_FUNCTION.get(optimizer) == stepFunction;
-        } catch (IllegalAccessException e) {
-            return false;
-        }
+        return StepFunctionSlot.current(net.optimizerOrNull()) == stepFunction;
     }
 
     /** The attachment whose step function the model's optimizer currently uses, or null. */
     public static Attachment installedOn(Model model) {
-        ConvexOptimizer optimizer = Network.of(model).optimizerOrNull();
-        if (!(optimizer instanceof BaseOptimizer)) {
-            return null;
-        }
-        try {
-            Object f = STEP_FUNCTION.get(optimizer);
-            return f instanceof SrStepFunction ? ((SrStepFunction) f).attachment() : null;
-        } catch (IllegalAccessException e) {
-            return null;
-        }
+        Object f = StepFunctionSlot.current(Network.of(model).optimizerOrNull());
+        return f instanceof SrStepFunction ? ((SrStepFunction) f).attachment() : null;
     }
 
     /** The step a block's update belongs to (see {@link BlockBinding#step()}); null when not installed. */
