@@ -93,6 +93,7 @@ public final class Bf16Attachment {
                     + " (the default), not " + net.optimizationAlgorithm());
         }
         List<Layer> layers = layerConfigs(net);
+        Bf16LayerSupport.requireBackpropIn(type, layers);
         for (Layer layer : layers) {
             if (layer.getConstraints() != null && !layer.getConstraints().isEmpty()) {
                 throw new IllegalArgumentException("Layer '" + layer.getLayerName() + "' has constraints "
