@@ -39,7 +39,7 @@ class Bfloat16ScoreTest {
         }
         DataSet data = new DataSet(Nd4j.rand(DataType.FLOAT, n, 4), labels);
         double truth = fp32.score(data);
-        assertEquals(Math.log(3), truth, 1e-6);
+        assertEquals(Math.log(3), truth, 1e-4); // an FP32 sum of 4,000 terms
 
         MultiLayerNetwork bf16 = Bf16Converter.toBfloat16(fp32).getNetwork();
         double bf16Score = bf16.score(new DataSet(data.getFeatures().castTo(DataType.BFLOAT16),
