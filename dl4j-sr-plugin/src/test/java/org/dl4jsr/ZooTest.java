@@ -65,7 +65,7 @@ class ZooTest {
     /**
      * Left out of the default run for time (the whole class would take about twice as long), run with
      * {@code -Dzoo.all=true}: ResNet50 and InceptionResNetV1 accept nothing smaller than 69 and 75 pixels, where their
-     * BF16 convolutions (ND4J's generic BF16 loops) take most of a minute each; YOLO2 has 50M parameters and adds
+     * BF16 convolutions (ND4J's generic BF16 loops) make them cost about 100 s of CPU each; YOLO2 has 50M parameters and adds
      * nothing the default run lacks (its Yolo2OutputLayer is TinyYOLO's, refused in the BFLOAT16 mode). The
      * ActivationLayer conversion they need is covered by Darknet19, FaceNetNN4Small2, SqueezeNet and Xception.
      */
