@@ -1,5 +1,6 @@
 package org.dl4jsr.convert;
 
+import org.dl4jsr.training.Bf16LayerSupport;
 import org.dl4jsr.training.Bf16Activations;
 import org.dl4jsr.AdamWSR;
 import org.dl4jsr.Bf16Attachment;
@@ -16,6 +17,7 @@ import java.util.Map;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.api.Trainable;
 import org.deeplearning4j.nn.conf.layers.AbstractLSTM;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.EmbeddingLayer;
@@ -97,6 +99,7 @@ public final class Bf16Converter {
         to.setDataType(target == Target.BFLOAT16 ? DataType.BFLOAT16 : DataType.FLOAT);
         for (Layer layer : to.layerConfigs()) {
             LayerTree.forEachTrainableLeaf(layer, leaf -> rewriteLeaf(leaf, target, o, report));
+            Bf16LayerSupport.forEachBackpropLeaf(layer, leaf -> convertActivations(leaf, target, report));
         }
         Kernels kernels = o.getAttach().getKernels().select(o.getAttach().getThreads());
         INDArray params = convertParams(from.params(), target, o, kernels, to.iterationCount());
@@ -131,14 +134,6 @@ public final class Bf16Converter {
             if (newBias != bias) {
                 report.changed(name, "bias updater " + bias + " -> " + newBias);
             }
-        }
-        if (leaf instanceof BaseLayer) {
-            BaseLayer l = (BaseLayer) leaf;
-            l.setActivationFn(convertActivation(name, "activation", l.getActivationFn(), target, report));
-        }
-        if (leaf instanceof AbstractLSTM) {
-            AbstractLSTM l = (AbstractLSTM) leaf;
-            l.setGateActivationFn(convertActivation(name, "gate activation", l.getGateActivationFn(), target, report));
         }
         if (target == Target.BFLOAT16 && (leaf instanceof EmbeddingLayer || leaf instanceof EmbeddingSequenceLayer)
                 && ((FeedForwardLayer) leaf).getNIn() > MAX_BF16_INDEX) {
@@ -237,6 +232,30 @@ public final class Bf16Converter {
             } else {
                 ((AbstractSameDiffLayer) leaf).setRegularization(regs);
             }
+        }
+    }
+
+    /**
+     * Activations of every layer that back-propagates (trainable or not: an ActivationLayer has no parameters, a
+     * FrozenLayerWithBackprop still back-propagates): computed in FP32 in a BFLOAT16 network where ND4J has no BF16
+     * backprop for them, unwrapped otherwise.
+     */
+    private static void convertActivations(Layer leaf, Target target, ConversionReport report) {
+        String name = leaf.getLayerName();
+        if (leaf instanceof BaseLayer) {
+            BaseLayer l = (BaseLayer) leaf;
+            l.setActivationFn(convertActivation(name, "activation", l.getActivationFn(), target, report));
+        }
+        if (leaf instanceof AbstractLSTM) {
+            AbstractLSTM l = (AbstractLSTM) leaf;
+            l.setGateActivationFn(convertActivation(name, "gate activation", l.getGateActivationFn(), target, report));
+        }
+        if (leaf instanceof ActivationLayer) {
+            ActivationLayer l = (ActivationLayer) leaf;
+            l.setActivationFn(convertActivation(name, "activation layer", l.getActivationFn(), target, report));
+        }
+        if (target == Target.BFLOAT16) {
+            Bf16LayerSupport.refuseHardCodedActivation(leaf);
         }
     }
 

@@ -14,7 +14,7 @@ final class AttachChecks {
     private AttachChecks() {
     }
 
-    /** The network as a whole: data type, optimisation algorithm, layer constraints. */
+    /** The network as a whole: data type, optimisation algorithm, BF16 backprop of a BFLOAT16 network, constraints. */
     static void checkNetwork(Network net, List<Layer> layers) {
         DataType type = net.dataType();
         if (type != DataType.FLOAT && type != DataType.BFLOAT16) {
@@ -27,6 +27,7 @@ final class AttachChecks {
             throw new IllegalArgumentException("BF16 training supports OptimizationAlgorithm.STOCHASTIC_GRADIENT_DESCENT"
                     + " (the default), not " + net.optimizationAlgorithm());
         }
+        Bf16LayerSupport.requireBackpropIn(type, layers);
         for (Layer layer : layers) {
             if (layer.getConstraints() != null && !layer.getConstraints().isEmpty()) {
                 throw new IllegalArgumentException("Layer '" + layer.getLayerName() + "' has constraints "
