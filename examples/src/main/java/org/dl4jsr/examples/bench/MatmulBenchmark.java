@@ -17,7 +17,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * Can BF16 arithmetic be faster than FP32 on this CPU with ND4J 1.0.0-M2.1? FLOAT against BFLOAT16 square matrix
  * products, two ways:
  * <ul>
- *   <li>{@code mmul}: {@code INDArray.mmul}, whose result is f-order (column-major), as in DL4J's layers;</li>
+ *   <li>{@code mmul-f}: {@code INDArray.mmuli} into an f-order (column-major) result, as DL4J's layers call it
+ *       ({@code BaseLayer.preOutput}); {@code mmul}/{@code mmuli} always run their GEMM into an f-order array (a
+ *       temporary one, then copied, when the result given is c-order);</li>
  *   <li>{@code matmul-c}: the {@code matmul} op ({@code Mmul}) writing into a c-order (row-major) result: the one
  *       route on which the oneDNN build runs its BF16 GEMM (AVX512_BF16 instructions where the CPU has them).</li>
  * </ul>
@@ -38,7 +40,7 @@ public final class MatmulBenchmark {
 
     /** The two ways of multiplying. */
     enum Route {
-        MMUL_F("mmul (f-order out)"),
+        MMUL_F("mmuli (f-order out)"),
         MATMUL_C("matmul op (c-order out)");
 
         final String label;
@@ -130,7 +132,7 @@ public final class MatmulBenchmark {
         for (DataType type : new DataType[] {DataType.FLOAT, DataType.BFLOAT16}) {
             INDArray x = a.castTo(type);
             INDArray y = b.castTo(type);
-            INDArray out = route == Route.MATMUL_C ? Nd4j.createUninitialized(type, new long[] {n, n}, 'c') : null;
+            INDArray out = Nd4j.createUninitialized(type, new long[] {n, n}, route == Route.MATMUL_C ? 'c' : 'f');
             INDArray result = multiply(route, x, y, out); // untimed: first use
             double error = relativeError(result, exact);
             List<Long> times = new ArrayList<>();
@@ -151,7 +153,7 @@ public final class MatmulBenchmark {
 
     static INDArray multiply(Route route, INDArray x, INDArray y, INDArray out) {
         if (route == Route.MMUL_F) {
-            return x.mmul(y);
+            return x.mmuli(y, out);
         }
         Nd4j.exec(new Mmul(x, y, out, MMulTranspose.allFalse()));
         return out;
