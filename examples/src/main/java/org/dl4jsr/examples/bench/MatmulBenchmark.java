@@ -64,8 +64,9 @@ public final class MatmulBenchmark {
     static final String USAGE = String.join("\n",
             "FLOAT vs BFLOAT16 matrix products on the ND4J backend in use. Flags:",
             "  --sizes LIST   square sizes n (n x n times n x n), default 256,512,1024",
-            "  --reps R       timed repetitions per case (median), default 5; a case stops after " + MIN_REPS
-                    + " once it has run " + MAX_NANOS / 1_000_000_000L + " s",
+            "  --reps R       timed rounds per case (one FP32 and one BF16 product each; medians), default 5;",
+            "                 a case stops after " + MIN_REPS + " rounds once it has run " + MAX_NANOS / 1_000_000_000L
+                    + " s",
             "  --help         this text",
             "Threads: ND4J's (OMP_NUM_THREADS=N in the environment). Backend build: the nd4j-native classifier",
             "(default linux-x86_64; -Ponednn for linux-x86_64-onednn; -Dnd4j.native.classifier=... for others).");
@@ -123,30 +124,42 @@ public final class MatmulBenchmark {
         return args[i + 1];
     }
 
-    /** FLOAT then BFLOAT16 of one route and size, on the same random inputs. */
+    /**
+     * FLOAT and BFLOAT16 of one route and size, on the same random inputs. The two types alternate, one timed product
+     * each per round, so that a machine shared with other jobs slows both alike and the ratio stays meaningful.
+     */
     static List<Case> measure(Route route, int n, int reps) {
         INDArray a = Nd4j.rand(DataType.FLOAT, n, n).subi(0.5);
         INDArray b = Nd4j.rand(DataType.FLOAT, n, n).subi(0.5);
         INDArray exact = a.castTo(DataType.DOUBLE).mmul(b.castTo(DataType.DOUBLE));
-        List<Case> cases = new ArrayList<>();
-        for (DataType type : new DataType[] {DataType.FLOAT, DataType.BFLOAT16}) {
-            INDArray x = a.castTo(type);
-            INDArray y = b.castTo(type);
-            INDArray out = Nd4j.createUninitialized(type, new long[] {n, n}, route == Route.MATMUL_C ? 'c' : 'f');
-            INDArray result = multiply(route, x, y, out); // untimed: first use
-            double error = relativeError(result, exact);
-            List<Long> times = new ArrayList<>();
-            long spent = 0;
-            while (times.size() < reps && !(times.size() >= MIN_REPS && spent > MAX_NANOS)) {
+        DataType[] types = {DataType.FLOAT, DataType.BFLOAT16};
+        INDArray[] x = new INDArray[2];
+        INDArray[] y = new INDArray[2];
+        INDArray[] out = new INDArray[2];
+        double[] error = new double[2];
+        List<List<Long>> times = List.of(new ArrayList<>(), new ArrayList<>());
+        for (int t = 0; t < 2; t++) {
+            x[t] = a.castTo(types[t]);
+            y[t] = b.castTo(types[t]);
+            out[t] = Nd4j.createUninitialized(types[t], new long[] {n, n}, route == Route.MATMUL_C ? 'c' : 'f');
+            error[t] = relativeError(multiply(route, x[t], y[t], out[t]), exact); // untimed: first use
+        }
+        long spent = 0;
+        for (int r = 0; r < reps && !(r >= MIN_REPS && spent > MAX_NANOS); r++) {
+            for (int t = 0; t < 2; t++) {
                 long t0 = System.nanoTime();
-                multiply(route, x, y, out);
-                long t = System.nanoTime() - t0;
-                times.add(t);
-                spent += t;
+                multiply(route, x[t], y[t], out[t]);
+                long elapsed = System.nanoTime() - t0;
+                times.get(t).add(elapsed);
+                spent += elapsed;
             }
-            times.sort(null);
-            cases.add(new Case(route, type, n, times.get(times.size() / 2) / 1e9, times.size(), error,
-                    result.ordering()));
+        }
+        List<Case> cases = new ArrayList<>();
+        for (int t = 0; t < 2; t++) {
+            List<Long> sorted = new ArrayList<>(times.get(t));
+            sorted.sort(null);
+            cases.add(new Case(route, types[t], n, sorted.get(sorted.size() / 2) / 1e9, sorted.size(), error[t],
+                    out[t].ordering()));
         }
         return cases;
     }
