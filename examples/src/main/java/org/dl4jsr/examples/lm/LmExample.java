@@ -19,7 +19,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * plots.
  *
  * <p>Run: {@code mvn -q -pl examples -am package -DskipTests exec:exec@lm} (add {@code -Dargs="--lr-sweep"} or
- * {@code -Dargs="--preset large"}; {@code -Dargs="--help"} lists the flags).
+ * {@code -Dargs="--preset large"}; {@code -Dargs="--seeds 3 --lr-multipliers 0.5,1,2,4"} for mean, spread and paired
+ * differences over seeds; {@code -Dargs="--help"} lists the flags).
  */
 public final class LmExample {
     private LmExample() {
