@@ -4,13 +4,20 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.ToDoubleFunction;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.CombinedDomainXYPlot;
+import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYErrorRenderer;
+import org.jfree.chart.title.TextTitle;
+import org.jfree.data.xy.YIntervalSeries;
+import org.jfree.data.xy.YIntervalSeriesCollection;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
@@ -55,6 +62,74 @@ final class LmCharts {
         return save(file, new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true));
     }
 
+    /**
+     * Validation perplexity against peak learning rate (log scale), one line per strategy: top, mean over seeds with
+     * error bars of one standard deviation; bottom, the difference from FP32 paired by seed, mean with its 95%
+     * confidence interval (t * standard error; the bar crosses 0 exactly when the difference does not exceed the seed
+     * spread). Points of one rate are shifted apart by a few percent so that the bars do not overlap. Diverged runs
+     * are left out and listed under the title.
+     */
+    static Path perplexityVsLearningRate(Path file, LmConfig c, List<LmRun.Result> runs) throws IOException {
+        List<SeedStats.Cell> cells = SeedStats.aggregate(LmReport.seedRuns(c, runs));
+        YIntervalSeriesCollection ppl = new YIntervalSeriesCollection();
+        YIntervalSeriesCollection diff = new YIntervalSeriesCollection();
+        List<String> diverged = new ArrayList<>();
+        int n = PrecisionStrategy.values().length;
+        for (PrecisionStrategy s : PrecisionStrategy.values()) {
+            YIntervalSeries p = new YIntervalSeries(s.label());
+            YIntervalSeries d = new YIntervalSeries(s.label());
+            double shift = Math.pow(1.04, s.ordinal() - (n - 1) / 2.0);
+            for (SeedStats.Cell x : cells) {
+                if (x.strategy() != s) {
+                    continue;
+                }
+                double lr = c.peakLr * x.multiplier() * shift;
+                if (x.diverged() > 0) {
+                    diverged.add(String.format(Locale.ROOT, "%s %d/%d at %sx", s.id(), x.diverged(), x.runs(),
+                            x.multiplier()));
+                }
+                if (x.finished() > 0) {
+                    double sd = Double.isNaN(x.sdPerplexity()) ? 0 : x.sdPerplexity();
+                    p.add(lr, x.meanPerplexity(), x.meanPerplexity() - sd, x.meanPerplexity() + sd);
+                }
+                if (s != PrecisionStrategy.FP32 && x.pairs() > 0) {
+                    double ci = Double.isNaN(x.ciHalfWidthPercent()) ? 0 : x.ciHalfWidthPercent();
+                    d.add(lr, x.meanDiffPercent(), x.meanDiffPercent() - ci, x.meanDiffPercent() + ci);
+                }
+            }
+            ppl.addSeries(p);
+            diff.addSeries(d);
+        }
+        LogAxis lr = new LogAxis("peak learning rate (log scale)");
+        lr.setSmallestValue(1e-6);
+        lr.setNumberFormatOverride(new java.text.DecimalFormat("0.0###"));
+        CombinedDomainXYPlot plot = new CombinedDomainXYPlot(lr);
+        plot.add(new XYPlot(ppl, null, axis("validation perplexity/byte (mean +- sd over seeds)"), errorRenderer()), 3);
+        XYErrorRenderer second = errorRenderer();
+        for (PrecisionStrategy s : PrecisionStrategy.values()) {
+            second.setSeriesVisibleInLegend(s.ordinal(), false); // one legend entry per strategy
+        }
+        plot.add(new XYPlot(diff, null, axis("vs FP32, paired by seed (%, mean +- 95% CI)"), second), 2);
+        String title = String.format(Locale.ROOT, "Byte-level GPT, %d steps, up to %d seeds per point", c.steps,
+                c.seeds);
+        JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+        chart.addSubtitle(new TextTitle(diverged.isEmpty() ? "no run diverged"
+                : "diverged (left out): " + String.join(", ", diverged)));
+        return save(file, chart);
+    }
+
+    private static XYErrorRenderer errorRenderer() {
+        XYErrorRenderer r = new XYErrorRenderer();
+        r.setDefaultLinesVisible(true);
+        r.setDrawXError(false);
+        r.setCapLength(6);
+        for (PrecisionStrategy s : PrecisionStrategy.values()) {
+            r.setSeriesPaint(s.ordinal(), COLOURS[s.ordinal() % COLOURS.length]);
+            r.setSeriesStroke(s.ordinal(), new BasicStroke(2f));
+        }
+        return r;
+    }
+
     private static XYPlot panel(List<LmRun.Result> runs, String label, ToDoubleFunction<LmRun.Point> y,
                                 LmRun.Result relativeTo) {
         XYSeriesCollection data = new XYSeriesCollection();
@@ -64,7 +139,9 @@ final class LmCharts {
             for (int i = 1; i < curve.size(); i++) {
                 double v = y.applyAsDouble(curve.get(i));
                 if (relativeTo != null) {
-                    v = 100 * (v / y.applyAsDouble(relativeTo.curve().get(i)) - 1);
+                    // a diverged reference has a shorter curve
+                    v = i < relativeTo.curve().size() ? 100 * (v / y.applyAsDouble(relativeTo.curve().get(i)) - 1)
+                            : Double.NaN;
                 }
                 if (Double.isFinite(v)) {
                     s.add(curve.get(i).step(), v);

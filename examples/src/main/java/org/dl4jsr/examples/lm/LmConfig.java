@@ -29,6 +29,8 @@ public final class LmConfig {
     int evalEvery = 20;
     int validationWindows = 256;
     long seed = 42;
+    /** Runs per strategy and learning rate, with seeds seed, seed + 1, ... (initial weights, data order, rounding). */
+    int seeds = 1;
     List<PrecisionStrategy> strategies = List.of(PrecisionStrategy.values());
     List<Double> lrMultipliers = List.of(1.0);
 
@@ -40,10 +42,24 @@ public final class LmConfig {
             "  --steps N --batch N --length N --width N --heads N --blocks N",
             "  --lr X                 peak learning rate (warm-up then cosine decay to floor * peak)",
             "  --warmup N --floor F --weight-decay X --eval-every N --val-windows N --seed N",
+            "  --seeds N              train every strategy and rate with seeds seed, seed+1, ..., seed+N-1 and report",
+            "                         mean, standard deviation and the difference from FP32 paired by seed",
             "  --strategies LIST      comma-separated subset of fp32,mixed,bf16,bf16-sr",
             "  --lr-sweep             train at 1x, 2x and 4x the peak learning rate (one table per rate)",
             "  --lr-multipliers LIST  e.g. 0.25,1,4 (instead of --lr-sweep)",
-            "  --out DIR              where the CSV and PNG files go (default target/lm)");
+            "  --out DIR              where the CSV and PNG files go (default target/lm)",
+            "  --help                 this text",
+            "A run whose training loss becomes NaN or exceeds 1.5 ln 256 nats/byte stops and is reported as diverged.");
+
+    /** True when the flags ask for the usage text (printed on standard output, exit code 0). */
+    public static boolean wantsHelp(String... args) {
+        for (String a : args) {
+            if (a.equals("--help") || a.equals("-h")) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /** Parses flags; throws IllegalArgumentException with the usage text for anything unknown or malformed. */
     public static LmConfig parse(String... args) {
@@ -82,6 +98,7 @@ public final class LmConfig {
                 case "--eval-every" -> c.evalEvery = positive(flag, v);
                 case "--val-windows" -> c.validationWindows = positive(flag, v);
                 case "--seed" -> c.seed = number(flag, v).longValue();
+                case "--seeds" -> c.seeds = positive(flag, v);
                 case "--lr" -> c.peakLr = positiveDouble(flag, v);
                 case "--floor" -> c.floor = fraction(flag, v);
                 case "--weight-decay" -> c.weightDecay = nonNegativeDouble(flag, v);
@@ -160,7 +177,7 @@ public final class LmConfig {
         return "corpus=" + corpus.getFileName() + " width=" + width + " heads=" + heads + " blocks=" + blocks + " length="
                 + length + " batch=" + batch + " steps=" + steps + " warmup=" + warmup + " peak_lr=" + peakLr
                 + " floor=" + floor + " weight_decay=" + weightDecay + " eval_every=" + evalEvery + " val_windows="
-                + validationWindows + " seed=" + seed + " lr_multipliers=" + lrMultipliers + " strategies="
+                + validationWindows + " seed=" + seed + " seeds=" + seeds + " lr_multipliers=" + lrMultipliers + " strategies="
                 + Arrays.toString(strategies.stream().map(PrecisionStrategy::id).toArray());
     }
 

@@ -19,27 +19,33 @@ import org.nd4j.linalg.factory.Nd4j;
  * plots.
  *
  * <p>Run: {@code mvn -q -pl examples -am package -DskipTests exec:exec@lm} (add {@code -Dargs="--lr-sweep"} or
- * {@code -Dargs="--preset large"}; {@code -Dargs="--help"} lists the flags).
+ * {@code -Dargs="--preset large"}; {@code -Dargs="--seeds 3 --lr-multipliers 0.5,1,2,4"} for mean, spread and paired
+ * differences over seeds; {@code -Dargs="--help"} lists the flags).
  */
 public final class LmExample {
     private LmExample() {
     }
 
     public static void main(String[] args) throws IOException {
+        int code = execute(args, System.out, System.err);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    /** The command line: 0 after {@code --help} or a completed experiment, 2 for bad flags or input. */
+    static int execute(String[] args, PrintStream out, PrintStream err) throws IOException {
         System.setProperty("java.awt.headless", "true");
-        LmConfig config;
-        try {
-            config = LmConfig.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println(e.getMessage());
-            System.exit(2);
-            return;
+        if (LmConfig.wantsHelp(args)) {
+            out.println(LmConfig.USAGE);
+            return 0;
         }
         try {
-            run(config, System.out);
+            run(LmConfig.parse(args), out);
+            return 0;
         } catch (IllegalArgumentException e) {
-            System.err.println("Error: " + e.getMessage());
-            System.exit(2);
+            err.println("Error: " + e.getMessage());
+            return 2;
         }
     }
 
@@ -59,27 +65,55 @@ public final class LmExample {
                 Nd4j.getBackend().getClass().getSimpleName(),
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
 
-        Progress progress = new Progress(out, (long) c.steps * c.strategies.size() * c.lrMultipliers.size(), 15);
+        Progress progress = new Progress(out,
+                (long) c.steps * c.strategies.size() * c.lrMultipliers.size() * c.seeds, 15);
         long start = System.nanoTime();
         List<LmRun.Result> all = new ArrayList<>();
+        // Multiplier, then seed, then strategy: a sweep stopped early still has complete, paired groups. Every file is
+        // rewritten after each run, so a partial sweep leaves valid CSV and PNG files.
         for (double multiplier : c.lrMultipliers) {
             double peakLr = c.peakLr * multiplier;
-            List<LmRun.Result> runs = new ArrayList<>();
-            for (PrecisionStrategy s : c.strategies) {
-                runs.add(LmRun.train(c, corpus, validation, s, peakLr, progress));
+            for (int i = 0; i < c.seeds; i++) {
+                long seed = c.seed + i;
+                List<LmRun.Result> runs = new ArrayList<>();
+                for (PrecisionStrategy s : c.strategies) {
+                    LmRun.Result r = LmRun.train(c, corpus, validation, s, peakLr, seed, progress);
+                    runs.add(r);
+                    // A sweep keeps only the numbers: networks (with their SameDiff graphs) would pile up.
+                    all.add(c.seeds > 1 ? r.withoutNet() : r);
+                    LmReport.writeCurves(c.out, all);
+                    LmReport.writeSummary(c.out, c, all);
+                    if (c.seeds > 1) {
+                        LmReport.writeSeeds(c.out, c, all);
+                        LmCharts.perplexityVsLearningRate(c.out.resolve(LmReport.SEEDS_PNG), c, all);
+                    }
+                }
+                LmReport.printTable(out, c, peakLr, runs);
+                if (i == 0) { // curves of the first seed only: one pair of charts per learning rate
+                    String suffix = c.lrMultipliers.size() > 1 ? String.format(Locale.ROOT, "-lr%sx", trim(multiplier))
+                            : "";
+                    String title = String.format(Locale.ROOT, "Byte-level GPT, %d params, %d steps, peak lr %s, seed %d",
+                            runs.get(0).parameters(), c.steps, peakLr, seed);
+                    out.println("Wrote " + LmCharts.validationLoss(c.out.resolve("lm-val-loss" + suffix + ".png"),
+                            title, runs));
+                    out.println("Wrote " + LmCharts.stalled(c.out.resolve("lm-stalled" + suffix + ".png"), title, runs));
+                }
             }
-            LmReport.printTable(out, c, peakLr, runs);
-            String suffix = c.lrMultipliers.size() > 1 ? String.format(Locale.ROOT, "-lr%sx", trim(multiplier)) : "";
-            String title = String.format(Locale.ROOT, "Byte-level GPT, %d params, %d steps, peak lr %s",
-                    runs.get(0).parameters(), c.steps, peakLr);
-            out.println("Wrote " + LmCharts.validationLoss(c.out.resolve("lm-val-loss" + suffix + ".png"), title, runs));
-            out.println("Wrote " + LmCharts.stalled(c.out.resolve("lm-stalled" + suffix + ".png"), title, runs));
-            all.addAll(runs);
+            if (c.seeds > 1) {
+                LmReport.printSeedTable(out, c, all, multiplier);
+            }
         }
-        out.println("Wrote " + LmReport.writeCurves(c.out, all));
-        out.println("Wrote " + LmReport.writeSummary(c.out, all));
+        if (c.seeds > 1 && c.lrMultipliers.size() > 1) {
+            LmReport.printSeedTable(out, c, all, Double.NaN);
+        }
+        out.println("Wrote " + c.out.resolve(LmReport.CURVES_CSV));
+        out.println("Wrote " + c.out.resolve(LmReport.SUMMARY_CSV));
+        if (c.seeds > 1) {
+            out.println("Wrote " + c.out.resolve(LmReport.SEEDS_CSV));
+            out.println("Wrote " + c.out.resolve(LmReport.SEEDS_PNG));
+        }
         double meter = all.stream().mapToDouble(LmRun.Result::meterMillisPerStep).average().orElse(0);
-        double step = all.stream().mapToDouble(r -> r.trainingSeconds() * 1e3 / c.steps).average().orElse(1);
+        double step = all.stream().filter(r -> !r.diverged()).mapToDouble(r -> r.trainingSeconds() * 1e3 / c.steps).average().orElse(1);
         out.printf(Locale.ROOT, "StagnationMeter overhead: %.2f ms per step of %.0f ms (%.2f%%)%n", meter, step,
                 100 * meter / step);
         out.printf(Locale.ROOT, "RESULT lm_total_seconds=%.0f meter_overhead_percent=%.3f%n",

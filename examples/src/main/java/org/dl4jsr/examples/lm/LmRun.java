@@ -6,6 +6,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.dl4jsr.Bf16Grid;
@@ -24,12 +25,34 @@ final class LmRun {
                  double relativeUpdate) {
     }
 
-    /** What one run measured. */
-    record Result(PrecisionStrategy strategy, double peakLr, List<Point> curve, double validationLoss,
+    /**
+     * Training loss (nats per byte) above which a run counts as diverged: 1.5 times the loss of the untrained model's
+     * uniform guess (ln 256 = 5.55). A model that learned anything never gets there; an exploding one does within a
+     * few steps, often before its loss becomes NaN.
+     */
+    static final double DIVERGED_LOSS = 1.5 * Math.log(256);
+
+    /**
+     * What one run measured. {@code divergedAtStep} is 0 for a run that finished, else the step whose loss was
+     * non-finite or above {@link #DIVERGED_LOSS}; such a run stopped there and its validation loss is NaN.
+     */
+    record Result(PrecisionStrategy strategy, double peakLr, long seed, List<Point> curve, double validationLoss,
                   double tokensPerSecond, double bytesPerParameter, double stalledFraction, long parameters,
-                  long offGridWeights, double meterMillisPerStep, double trainingSeconds, MultiLayerNetwork net) {
+                  long offGridWeights, double meterMillisPerStep, double trainingSeconds, int divergedAtStep,
+                  MultiLayerNetwork net) {
         double perplexity() {
             return Math.exp(validationLoss);
+        }
+
+        boolean diverged() {
+            return divergedAtStep > 0;
+        }
+
+        /** The same figures without the network (a sweep of many runs keeps only the numbers). */
+        Result withoutNet() {
+            return new Result(strategy, peakLr, seed, curve, validationLoss, tokensPerSecond, bytesPerParameter,
+                    stalledFraction, parameters, offGridWeights, meterMillisPerStep, trainingSeconds, divergedAtStep,
+                    null);
         }
 
         double bitsPerByte() {
@@ -40,25 +63,31 @@ final class LmRun {
     private LmRun() {
     }
 
+    /**
+     * One training run. The seed decides the initial weights, the order of the batches and the rounding bits; every
+     * strategy trained with the same seed starts from the same weights and sees the same batches.
+     */
     static Result train(LmConfig c, ByteCorpus corpus, List<ByteCorpus.Batch> validation, PrecisionStrategy strategy,
-                        double peakLr, Progress progress) {
+                        double peakLr, long seed, Progress progress) {
         WarmupCosineSchedule schedule = new WarmupCosineSchedule(peakLr, c.floor * peakLr, c.warmup, c.steps);
-        MultiLayerNetwork net = GptModel.build(c.shape(), strategy.optimisation(schedule, c.weightDecay, c.seed), c.seed);
+        MultiLayerNetwork net = GptModel.build(c.shape(), strategy.optimisation(schedule, c.weightDecay, seed), seed);
         StagnationMeter meter = StagnationMeter.builder().logEvery(c.evalEvery).build();
         net.addListeners(meter);
         if (strategy.attaches()) {
-            Bf16Training.attach(net, Bf16Options.builder().seed(c.seed).build());
+            Bf16Training.attach(net, Bf16Options.builder().seed(seed).build());
         }
-        String name = strategy.id() + (c.lrMultipliers.size() > 1 ? " lr=" + peakLr : "");
+        String name = strategy.id() + (c.lrMultipliers.size() > 1 ? " lr=" + peakLr : "")
+                + (c.seeds > 1 ? " seed=" + seed : "");
 
         // Same seed for every strategy: the same batches in the same order.
-        SplittableRandom data = new SplittableRandom(c.seed);
+        SplittableRandom data = new SplittableRandom(seed);
         List<Point> curve = new ArrayList<>();
         double validationLoss = validationLoss(net, validation);
         curve.add(new Point(0, schedule.valueAt(0, 0), Double.NaN, validationLoss, Double.NaN, Double.NaN));
         double trainSum = 0;
         int trainCount = 0;
         long trainNanos = 0;
+        int divergedAt = 0;
         for (int step = 1; step <= c.steps; step++) {
             ByteCorpus.Batch batch = corpus.trainBatch(data, c.batch, c.length);
             // DL4J's score adds the regularisation term (0.5 * wd * |w|^2 for the FP32 run's WeightDecay), computed
@@ -72,28 +101,45 @@ final class LmRun {
             }
             trainNanos += System.nanoTime() - t0;
             double trainLoss = (net.score() - regularisation) / c.length; // the score sums the loss over the sequence
-            if (!Double.isFinite(trainLoss)) {
-                throw new IllegalStateException(name + ": training diverged at step " + step + " (loss " + trainLoss
-                        + "); try a lower --lr");
+            if (!(trainLoss <= DIVERGED_LOSS)) { // also true for NaN
+                // Diverged: stop this run (the sweep goes on) and record where.
+                divergedAt = step;
+                validationLoss = Double.NaN;
+                curve.add(new Point(step, schedule.valueAt(step - 1, 0), trainLoss, Double.NaN, Double.NaN,
+                        Double.NaN));
+                progress.skip(c.steps - step + 1);
+                progress.note(String.format(Locale.ROOT, "[%s] diverged at step %d (training loss %s)",
+                        name, step, trainLoss));
+                break;
             }
             trainSum += trainLoss;
             trainCount++;
             if (step % c.evalEvery == 0 || step == c.steps) {
                 validationLoss = validationLoss(net, validation);
+                if (!Double.isFinite(validationLoss)) {
+                    divergedAt = step;
+                }
                 StagnationReport r = meter.getLastReport();
                 curve.add(new Point(step, schedule.valueAt(step - 1, 0), trainSum / trainCount, validationLoss,
                         r == null ? Double.NaN : r.overall().stalledFraction(),
                         r == null ? Double.NaN : r.overall().relativeUpdate()));
                 trainSum = 0;
                 trainCount = 0;
+                if (divergedAt > 0) {
+                    progress.skip(c.steps - step + 1);
+                    progress.note("[" + name + "] diverged at step " + step + " (validation loss " + validationLoss + ")");
+                    break;
+                }
             }
             progress.step(name, step, c.steps, trainLoss, validationLoss, tokens(c, step) / (trainNanos / 1e9));
         }
         StagnationReport last = meter.getLastReport();
-        return new Result(strategy, peakLr, curve, validationLoss, tokens(c, c.steps) / (trainNanos / 1e9),
-                TrainingMemory.of(net).bytesPerParameter(), last == null ? Double.NaN : last.overall().stalledFraction(),
-                net.numParams(), Bf16Grid.countOffGrid(net.params()), meter.getOverheadNanos() / 1e6 / c.steps,
-                trainNanos / 1e9, net);
+        int stepsDone = divergedAt > 0 ? divergedAt : c.steps;
+        return new Result(strategy, peakLr, seed, curve, divergedAt > 0 ? Double.NaN : validationLoss,
+                tokens(c, stepsDone) / (trainNanos / 1e9), TrainingMemory.of(net).bytesPerParameter(),
+                last == null ? Double.NaN : last.overall().stalledFraction(), net.numParams(),
+                Bf16Grid.countOffGrid(net.params()), meter.getOverheadNanos() / 1e6 / stepsDone, trainNanos / 1e9,
+                divergedAt, net);
     }
 
     private static double tokens(LmConfig c, int steps) {

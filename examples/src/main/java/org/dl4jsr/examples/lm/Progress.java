@@ -5,7 +5,7 @@ import java.io.PrintStream;
 /** Progress lines with an ETA for a sequence of training runs (at most one line every few seconds). */
 final class Progress {
     private final PrintStream out;
-    private final long totalSteps;
+    private long totalSteps;
     private final long intervalNanos;
     private final long start = System.nanoTime();
     private long doneSteps;
@@ -29,6 +29,16 @@ final class Progress {
         out.printf("[%s] step %d/%d  train %.3f  val %.3f  %.0f tokens/s  run ETA %s  total ETA %s%n", run, step, steps,
                 trainLoss, validationLoss, tokensPerSecond, duration(perStep * (steps - step)),
                 duration(perStep * (totalSteps - doneSteps)));
+    }
+
+    /** A run that ended early (diverged): its remaining steps no longer count towards the ETA. */
+    void skip(long steps) {
+        totalSteps -= steps;
+    }
+
+    /** A line that is always printed (not throttled). */
+    void note(String line) {
+        out.println(line);
     }
 
     static String duration(double seconds) {

@@ -87,6 +87,72 @@ class LmPipelineTest {
     }
 
     @Test
+    void seedsAreAggregatedAndDivergedRunsAreMarkedNotFatal() throws IOException {
+        // 2 seeds at 1x and at 10000x the peak rate (100: every strategy explodes within a few steps)
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        List<LmRun.Result> runs = LmExample.run(tiny("--seeds", "2", "--steps", "20", "--warmup", "2",
+                "--lr-multipliers", "1,10000"), new PrintStream(log, true, StandardCharsets.UTF_8));
+        String printed = log.toString(StandardCharsets.UTF_8);
+
+        assertEquals(2 * 2 * 4, runs.size());
+        for (LmRun.Result r : runs) {
+            boolean high = r.peakLr() > 1;
+            assertEquals(high, r.diverged(), r.strategy() + " at " + r.peakLr() + " seed " + r.seed());
+            if (high) {
+                assertTrue(r.divergedAtStep() >= 1 && r.divergedAtStep() < 20, "stopped early: " + r.divergedAtStep());
+                assertTrue(Double.isNaN(r.validationLoss()));
+            } else {
+                assertTrue(r.validationLoss() < 5.0, r.strategy() + " " + r.validationLoss());
+            }
+        }
+        // Seeds 42 and 43 give different initial weights and batches: different losses for the same strategy.
+        assertTrue(runs.get(0).validationLoss() != runs.get(4).validationLoss());
+        assertEquals(List.of(42L, 42L, 42L, 42L, 43L), runs.subList(0, 5).stream().map(LmRun.Result::seed).toList());
+
+        // The seed table and its CSV agree with the aggregation of the runs themselves.
+        LmConfig c = tiny("--seeds", "2", "--lr-multipliers", "1,10000");
+        List<SeedStats.Cell> cells = SeedStats.aggregate(LmReport.seedRuns(c, runs));
+        SeedStats.Cell sr = cells.stream().filter(x -> x.multiplier() == 1 && x.strategy() == PrecisionStrategy.BF16_SR)
+                .findFirst().orElseThrow();
+        double d42 = 100 * (runs.get(3).perplexity() / runs.get(0).perplexity() - 1);
+        double d43 = 100 * (runs.get(7).perplexity() / runs.get(4).perplexity() - 1);
+        assertEquals(2, sr.pairs());
+        assertEquals((d42 + d43) / 2, sr.meanDiffPercent(), 1e-9);
+        assertEquals(Math.abs(d42 - d43) / Math.sqrt(2), sr.sdDiffPercent(), 1e-9);
+
+        List<String> seeds = Files.readAllLines(out.resolve("lm-seeds.csv"));
+        assertTrue(seeds.get(2).startsWith("lr_multiplier,peak_lr,strategy,runs,diverged,ppl_mean,ppl_sd,pairs"));
+        assertEquals(3 + 8, seeds.size());
+        assertTrue(seeds.contains("10000.0,100.0,fp32,2,2,,,0,,,,,"), String.join("\n", seeds));
+        assertTrue(seeds.stream().anyMatch(l -> l.startsWith(String.format(java.util.Locale.ROOT,
+                "1.0,0.01,bf16-sr,2,0,%.6g,", sr.meanPerplexity()))), String.join("\n", seeds));
+        List<String> summary = Files.readAllLines(out.resolve("lm-summary.csv"));
+        assertEquals(1 + 16, summary.size());
+        assertTrue(summary.get(0).endsWith(",lr_multiplier,seed,diverged_at_step"));
+        assertEquals(8, summary.stream().filter(l -> l.startsWith("100.0,") && !l.endsWith(",0")).count(),
+                "the 8 runs at 10000x carry their diverging step");
+        assertTrue(printed.contains("diverged at step"), printed);
+        assertTrue(printed.contains("RESULT lm_seeds lr_multiplier=10000.0 strategy=bf16-sr runs=2 diverged=2 "), printed);
+        BufferedImage image = ImageIO.read(out.resolve("lm-seeds-ppl-vs-lr.png").toFile());
+        assertNotNull(image);
+        assertEquals(1000, image.getWidth());
+    }
+
+    @Test
+    void helpExitsWithZeroAndBadFlagsWithTwo() throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+        assertEquals(0, LmExample.execute(new String[] {"--help"}, o, e));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("--seeds N"), out.toString(StandardCharsets.UTF_8));
+        assertEquals(0, LmExample.execute(new String[] {"--preset", "tiny", "-h"}, o, e));
+        assertEquals("", err.toString(StandardCharsets.UTF_8));
+        assertEquals(2, LmExample.execute(new String[] {"--seeds", "0"}, o, e));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("--seeds must be at least 1"));
+    }
+
+    @Test
     void badInputIsAClearError() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> LmExample.run(tiny("--corpus", out.resolve("missing.txt").toString()), System.out));
