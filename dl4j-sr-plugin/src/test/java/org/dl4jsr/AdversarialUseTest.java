@@ -25,6 +25,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.dl4jsr.checkpoint.Bf16Checkpoint;
 import org.dl4jsr.checkpoint.Bf16CheckpointException;
+import org.dl4jsr.diagnostics.StagnationMeter;
 import org.dl4jsr.testing.Bits;
 import org.dl4jsr.testing.Iris;
 import org.dl4jsr.testing.TestNets;
@@ -75,6 +76,8 @@ class AdversarialUseTest {
     void aNanLearningRateFromAScheduleSkipsThatStepAndNamesTheSchedule() {
         MultiLayerNetwork net = TestNets.irisMlp(AdamWSR.builder().learningRateSchedule(nanAt(3, 0.01)).build(), 1);
         Bf16Attachment a = Bf16Training.attach(net);
+        StagnationMeter meter = StagnationMeter.builder().logEvery(4).build();
+        net.addListeners(meter);
         for (int i = 0; i < 3; i++) {
             net.fit(IRIS);
         }
@@ -86,6 +89,8 @@ class AdversarialUseTest {
         assertNotEquals(before, Bits.hash(net.params(), net.getUpdater().getStateViewArray()), "training goes on");
         assertEquals(1, a.getSkippedSteps());
         assertAllFinite(net);
+        assertEquals(1, meter.getLastReport().skippedSteps(), "the meter reports the skipped step, not as an update");
+        assertEquals(4, meter.getMeasuredIterations(), "steps 0-2 and 4 measured, step 3 not");
     }
 
     @Test
