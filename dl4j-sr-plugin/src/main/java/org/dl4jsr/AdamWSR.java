@@ -36,6 +36,9 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * The moments are stored on the BF16 grid with {@code stateRounding} (STOCHASTIC by default; NEAREST; NONE keeps FP32).
  * {@code compactState(true)} packs m and v as the two BF16 halves of one 32-bit slot: updater state of n instead of
  * 2n values on a FLOAT network.
+ *
+ * <p>Over 300 lines because it is a DL4J updater configuration: getters, builder, validation, JSON, equals/hashCode
+ * and clone for eleven hyper-parameters.
  */
 public final class AdamWSR implements AdamWConfig {
     public static final double DEFAULT_LEARNING_RATE = Adam.DEFAULT_ADAM_LEARNING_RATE;

@@ -51,6 +51,9 @@ import org.nd4j.shade.jackson.databind.ObjectMapper;
  * {@code load...} also accepts a plain DL4J model file written by {@link ModelSerializer}, and converts it with
  * {@link Bf16Converter#toBf16Grid}. A plain DL4J user loads what {@link Bf16Converter#toFp32} produces and
  * {@link ModelSerializer} writes.
+ *
+ * <p>Over 300 lines because writing, reading, validating the manifest and loading plain DL4J files are one file
+ * format; each error names the file.
  */
 public final class Bf16Checkpoint {
     public static final String FORMAT = "dl4j-sr-checkpoint";
