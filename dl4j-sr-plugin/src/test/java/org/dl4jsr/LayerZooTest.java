@@ -1,5 +1,6 @@
 package org.dl4jsr;
 
+import org.dl4jsr.testing.TestNets;
 import org.dl4jsr.convert.Bf16Converter;
 import org.dl4jsr.convert.ConversionResult;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -139,39 +140,24 @@ class LayerZooTest {
                 Arguments.of("graph merge+elementwise", graph, classification(new long[] {8, 6}, 3, 4)));
     }
 
-    private static double fit(Model net, DataSet data, int steps) {
-        for (int i = 0; i < steps; i++) {
-            if (net instanceof MultiLayerNetwork) {
-                ((MultiLayerNetwork) net).fit(data);
-            } else {
-                ((ComputationGraph) net).fit(data);
-            }
-        }
-        return net.score();
-    }
-
-    private static DataSet as(DataSet d, DataType type) {
-        return new DataSet(d.getFeatures().castTo(type), d.getLabels().castTo(type));
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("zoo")
     void convertsBothWaysAndTrainsInBothModes(String name, Supplier<Model> factory, DataSet data) {
         Model fp32 = factory.get();
-        fit(fp32, data, 1);
+        TestNets.fit(fp32, data, 1);
 
         ConversionResult<Model> grid = Bf16Converter.toBf16Grid(fp32);
-        double gridScore = fit(grid.getNetwork(), data, 5);
+        double gridScore = TestNets.fit(grid.getNetwork(), data, 5);
         assertTrue(Double.isFinite(gridScore), name + " BF16-grid loss " + gridScore);
         ConversionResult<Model> bf16 = Bf16Converter.toBfloat16(fp32);
         assertEquals(DataType.BFLOAT16, bf16.getNetwork().params().dataType());
-        double bf16Score = fit(bf16.getNetwork(), as(data, DataType.BFLOAT16), 5);
+        double bf16Score = TestNets.fit(bf16.getNetwork(), TestNets.as(data, DataType.BFLOAT16), 5);
         assertTrue(Double.isFinite(bf16Score), name + " BFLOAT16 loss " + bf16Score);
 
         for (ConversionResult<Model> r : java.util.List.of(grid, bf16)) {
             Model back = Bf16Converter.toFp32(r.getNetwork()).getNetwork();
             assertEquals(r.getNetwork().params().castTo(DataType.FLOAT), back.params(), name + ": exact way back");
-            assertTrue(Double.isFinite(fit(back, data, 2)), name + " FP32 after the round trip");
+            assertTrue(Double.isFinite(TestNets.fit(back, data, 2)), name + " FP32 after the round trip");
         }
         System.out.println("RESULT layer_zoo model=\"" + name + "\" bf16_grid_loss=" + gridScore + " bfloat16_loss="
                 + bf16Score + " changed=" + bf16.getReport().getChanged().size());

@@ -1,5 +1,7 @@
 package org.dl4jsr;
 
+import org.dl4jsr.network.Network;
+import org.dl4jsr.testing.TestNets;
 import org.dl4jsr.convert.Bf16Converter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -220,24 +222,8 @@ class ZooTest {
         return new DataSet(features, labels);
     }
 
-    private static double fit(Model net, DataSet data, int steps) {
-        for (int i = 0; i < steps; i++) {
-            if (net instanceof MultiLayerNetwork) {
-                ((MultiLayerNetwork) net).fit(data);
-            } else {
-                ((ComputationGraph) net).fit(data);
-            }
-        }
-        return net.score();
-    }
-
-    private static DataSet as(DataSet d, DataType type) {
-        return new DataSet(d.getFeatures().castTo(type), d.getLabels().castTo(type));
-    }
-
-    private static BaseMultiLayerUpdater updater(Model net) {
-        return (BaseMultiLayerUpdater) (net instanceof MultiLayerNetwork ? ((MultiLayerNetwork) net).getUpdater()
-                : ((ComputationGraph) net).getUpdater());
+    private static BaseMultiLayerUpdater<?> updater(Model net) {
+        return Network.of(net).updater();
     }
 
     private static int iterations(Model net) {
@@ -281,7 +267,7 @@ class ZooTest {
 
         // Plain DL4J, the zoo's own updater: the baseline works, and leaves optimizer state for the converter.
         Model fp32 = a.build().apply(null);
-        double fp32Score = fit(fp32, data, 1);
+        double fp32Score = TestNets.fit(fp32, data, 1);
         assertTrue(Double.isFinite(fp32Score), a + " FP32 score " + fp32Score);
 
         // BFLOAT16 network (converter): the zoo's updater becomes AdamWSR (Adam) or Bf16Updater (others).
@@ -293,7 +279,7 @@ class ZooTest {
             Model bf16 = Bf16Converter.toBfloat16(fp32).getNetwork();
             assertEquals(DataType.BFLOAT16, bf16.params().dataType());
             INDArray before = bf16.params().dup();
-            double score = fit(bf16, as(data, DataType.BFLOAT16), STEPS);
+            double score = TestNets.fit(bf16, TestNets.as(data, DataType.BFLOAT16), STEPS);
             assertTrue(Double.isFinite(score), a + " BFLOAT16 score " + score);
             // Not per layer: with the zoo's small learning rates most updates are far below half a BF16 step there,
             // and stochastic rounding moves a weight with probability |update| / step (the paper's point).
@@ -312,7 +298,7 @@ class ZooTest {
             Bf16Training.attach((ComputationGraph) grid);
         }
         INDArray before = grid.params().dup();
-        double gridScore = fit(grid, data, STEPS);
+        double gridScore = TestNets.fit(grid, data, STEPS);
         assertTrue(Double.isFinite(gridScore), a + " BF16-grid score " + gridScore);
         assertNotEquals(before, grid.params(), a + ": BF16-grid training changed no weight");
         assertEquals(0, offGridRounded(grid), a + ": rounded parameters off the BF16 grid");

@@ -27,11 +27,6 @@ public final class AdamWStateLayout {
         return (compact ? 1 : 2) + (master ? 1 : 0);
     }
 
-    /** Parameters of the block. */
-    public long parameters() {
-        return n;
-    }
-
     /** Total state values of the block. */
     public long size() {
         return valuesPerParameter(compact, master) * n;
@@ -50,14 +45,6 @@ public final class AdamWStateLayout {
     /** Values the moments occupy: n packed slots, or 2n (m then v). */
     public long momentsLength() {
         return compact ? n : 2 * n;
-    }
-
-    /** Offset of v (only when not packed). */
-    public long secondMomentOffset() {
-        if (compact) {
-            throw new IllegalStateException("compact state packs v with m; there is no separate v");
-        }
-        return n;
     }
 
     public boolean hasMaster() {

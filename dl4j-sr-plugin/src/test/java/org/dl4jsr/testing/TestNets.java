@@ -1,7 +1,9 @@
 package org.dl4jsr.testing;
 
 import org.dl4jsr.Bf16Grid;
+import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.nd4j.linalg.dataset.DataSet;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
@@ -73,6 +75,23 @@ public final class TestNets {
         ComputationGraph net = new ComputationGraph(conf);
         net.init();
         return net;
+    }
+
+    /** Fits a MultiLayerNetwork or ComputationGraph {@code steps} times on {@code data}; returns the last score. */
+    public static double fit(Model net, DataSet data, int steps) {
+        for (int i = 0; i < steps; i++) {
+            if (net instanceof MultiLayerNetwork) {
+                ((MultiLayerNetwork) net).fit(data);
+            } else {
+                ((ComputationGraph) net).fit(data);
+            }
+        }
+        return net.score();
+    }
+
+    /** {@code d} with features and labels cast to {@code type}. */
+    public static DataSet as(DataSet d, DataType type) {
+        return new DataSet(d.getFeatures().castTo(type), d.getLabels().castTo(type));
     }
 
     public static void assertOnGrid(INDArray values, String what) {
