@@ -33,6 +33,8 @@ public final class LmConfig {
     int seeds = 1;
     List<PrecisionStrategy> strategies = List.of(PrecisionStrategy.values());
     List<Double> lrMultipliers = List.of(1.0);
+    /** Reuse the runs an earlier sweep with the same settings left in {@link #out} (see {@link SweepResume}). */
+    boolean resume;
 
     static final String USAGE = String.join("\n",
             "Byte-level GPT trained four ways (FP32, mixed precision, vanilla BF16, BF16 + SR). Flags:",
@@ -48,6 +50,9 @@ public final class LmConfig {
             "  --lr-sweep             train at 1x, 2x and 4x the peak learning rate (one table per rate)",
             "  --lr-multipliers LIST  e.g. 0.25,1,4 (instead of --lr-sweep)",
             "  --out DIR              where the CSV and PNG files go (default target/lm)",
+            "  --resume               with --seeds: keep the runs an earlier sweep with the same settings left in",
+            "                         --out and train only the missing ones; the files then hold this sweep's",
+            "                         runs, so list every rate to keep (more seeds or rates may be added)",
             "  --help                 this text",
             "A run whose training loss becomes NaN or exceeds 1.5 ln 256 nats/byte stops and is reported as diverged.");
 
@@ -75,6 +80,10 @@ public final class LmConfig {
             String flag = args[i];
             if (flag.equals("--lr-sweep")) {
                 c.lrMultipliers = List.of(1.0, 2.0, 4.0);
+                continue;
+            }
+            if (flag.equals("--resume")) {
+                c.resume = true;
                 continue;
             }
             if (flag.equals("--help") || flag.equals("-h")) {
@@ -163,6 +172,9 @@ public final class LmConfig {
         if (length < 2) {
             throw new IllegalArgumentException("--length must be at least 2, got " + length);
         }
+        if (resume && seeds < 2) {
+            throw new IllegalArgumentException("--resume works with --seeds 2 or more (it reads lm-seeds.csv)");
+        }
         if (warmup >= steps) {
             throw new IllegalArgumentException("--warmup " + warmup + " must be smaller than --steps " + steps);
         }
@@ -174,11 +186,16 @@ public final class LmConfig {
 
     /** One line with every setting, printed at the start and written into the CSV header. */
     String describe() {
+        return runSettings() + " seeds=" + seeds + " lr_multipliers=" + lrMultipliers + " strategies="
+                + Arrays.toString(strategies.stream().map(PrecisionStrategy::id).toArray());
+    }
+
+    /** The settings that make one run what it is (everything but the sweep's seeds, rates and strategies). */
+    String runSettings() {
         return "corpus=" + corpus.getFileName() + " width=" + width + " heads=" + heads + " blocks=" + blocks + " length="
                 + length + " batch=" + batch + " steps=" + steps + " warmup=" + warmup + " peak_lr=" + peakLr
                 + " floor=" + floor + " weight_decay=" + weightDecay + " eval_every=" + evalEvery + " val_windows="
-                + validationWindows + " seed=" + seed + " seeds=" + seeds + " lr_multipliers=" + lrMultipliers + " strategies="
-                + Arrays.toString(strategies.stream().map(PrecisionStrategy::id).toArray());
+                + validationWindows + " seed=" + seed;
     }
 
     private static Number number(String flag, String v) {

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -65,6 +66,10 @@ public final class LmExample {
                 Nd4j.getBackend().getClass().getSimpleName(),
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
 
+        SweepResume previous = c.resume ? SweepResume.read(c) : SweepResume.none();
+        if (c.resume) {
+            out.println("Resuming: " + previous.size() + " runs recorded in " + c.out);
+        }
         Progress progress = new Progress(out,
                 (long) c.steps * c.strategies.size() * c.lrMultipliers.size() * c.seeds, 15);
         long start = System.nanoTime();
@@ -75,6 +80,14 @@ public final class LmExample {
             double peakLr = c.peakLr * multiplier;
             for (int i = 0; i < c.seeds; i++) {
                 long seed = c.seed + i;
+                Optional<List<LmRun.Result>> earlier = previous.group(c.strategies, peakLr, seed);
+                if (earlier.isPresent()) {
+                    all.addAll(earlier.get());
+                    progress.skip((long) c.steps * c.strategies.size());
+                    out.printf(Locale.ROOT, "Reused from %s: peak lr %s, seed %d (%d runs)%n", c.out, peakLr, seed,
+                            earlier.get().size());
+                    continue;
+                }
                 List<LmRun.Result> runs = new ArrayList<>();
                 for (PrecisionStrategy s : c.strategies) {
                     LmRun.Result r = LmRun.train(c, corpus, validation, s, peakLr, seed, progress);

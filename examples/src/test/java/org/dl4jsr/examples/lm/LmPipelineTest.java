@@ -136,6 +136,31 @@ class LmPipelineTest {
         BufferedImage image = ImageIO.read(out.resolve("lm-seeds-ppl-vs-lr.png").toFile());
         assertNotNull(image);
         assertEquals(1000, image.getWidth());
+
+        // --resume reads the runs back from the files (same figures, no training) and trains only what is missing.
+        ByteArrayOutputStream resumedLog = new ByteArrayOutputStream();
+        List<LmRun.Result> resumed = LmExample.run(tiny("--seeds", "2", "--steps", "20", "--warmup", "2",
+                "--lr-multipliers", "1,10000,2", "--resume"), new PrintStream(resumedLog, true, StandardCharsets.UTF_8));
+        String resumedText = resumedLog.toString(StandardCharsets.UTF_8);
+        assertTrue(resumedText.contains("Resuming: 16 runs recorded in"), resumedText);
+        assertEquals(4, resumedText.split("Reused from", -1).length - 1, resumedText);
+        assertEquals(3 * 2 * 4, resumed.size());
+        for (int i = 0; i < runs.size(); i++) {
+            LmRun.Result a = runs.get(i);
+            LmRun.Result b = resumed.get(i);
+            String what = a.strategy() + " at " + a.peakLr() + " seed " + a.seed();
+            assertEquals(List.of(a.strategy(), a.peakLr(), a.seed(), a.divergedAtStep(), a.curve().size()),
+                    List.of(b.strategy(), b.peakLr(), b.seed(), b.divergedAtStep(), b.curve().size()), what);
+            if (!a.diverged()) {
+                assertEquals(a.perplexity(), b.perplexity(), 1e-5 * a.perplexity(), what); // CSV keeps 6 digits
+            }
+        }
+        assertTrue(resumed.subList(16, 24).stream().allMatch(r -> r.peakLr() == 0.02 && r.net() == null));
+        assertEquals(1 + 24, Files.readAllLines(out.resolve("lm-summary.csv")).size());
+        IllegalArgumentException other = assertThrows(IllegalArgumentException.class, () -> LmExample.run(
+                tiny("--seeds", "2", "--steps", "30", "--warmup", "2", "--resume"), System.out));
+        assertTrue(other.getMessage().contains("other settings") && other.getMessage().contains("steps=20"),
+                other.getMessage());
     }
 
     @Test
@@ -164,5 +189,9 @@ class LmPipelineTest {
         assertThrows(IllegalArgumentException.class, () -> tiny("--floor", "2"));
         assertThrows(IllegalArgumentException.class, () -> tiny("--warmup", "40"));
         assertThrows(IllegalArgumentException.class, () -> tiny("--steps"));
+        assertThrows(IllegalArgumentException.class, () -> tiny("--resume")); // needs --seeds 2 or more
+        IllegalArgumentException nothing = assertThrows(IllegalArgumentException.class,
+                () -> LmExample.run(tiny("--seeds", "2", "--resume"), System.out));
+        assertTrue(nothing.getMessage().contains("lm-seeds.csv"), nothing.getMessage());
     }
 }
