@@ -170,11 +170,21 @@ class ClusterExecutorLossTest {
     private static void awaitExecutors(JavaSparkContext sc, int count) {
         // generous: on a loaded 2-core machine an executor JVM took over a minute to register
         long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+        long nextLogCheck = 0;
         // the status tracker lists the driver too
         while (sc.sc().statusTracker().getExecutorInfos().length - 1 < count) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("Fewer than " + count + " executors after 180 s; master log:\n"
-                        + cluster.log("master"));
+                throw new IllegalStateException("Fewer than " + count + " executors after 180 s\n"
+                        + cluster.diagnosis());
+            }
+            if (System.nanoTime() > nextLogCheck) {
+                // A Worker that cannot launch executors makes the Master retry at once: without end while another
+                // executor runs, else it removes the application after 10 (spark.deploy.maxExecutorRetries).
+                // Stop after a few and say why.
+                if (cluster.failedExecutorLaunches() >= 3) {
+                    throw new IllegalStateException("Executors fail to launch\n" + cluster.diagnosis());
+                }
+                nextLogCheck = System.nanoTime() + Duration.ofSeconds(1).toNanos();
             }
             StandaloneCluster.sleep(100);
         }
