@@ -70,8 +70,8 @@ public final class LmExample {
         if (c.resume) {
             out.println("Resuming: " + previous.size() + " runs recorded in " + c.out);
         }
-        Progress progress = new Progress(out,
-                (long) c.steps * c.strategies.size() * c.lrMultipliers.size() * c.seeds, 15);
+        long runsToTrain = (long) c.strategies.size() * (c.lrMultipliers.size() * c.seeds - previous.completeGroups(c));
+        Progress progress = new Progress(out, c.steps * runsToTrain, 15);
         long start = System.nanoTime();
         List<LmRun.Result> all = new ArrayList<>();
         // Multiplier, then seed, then strategy: a sweep stopped early still has complete, paired groups. Every file is
@@ -83,7 +83,6 @@ public final class LmExample {
                 Optional<List<LmRun.Result>> earlier = previous.group(c.strategies, peakLr, seed);
                 if (earlier.isPresent()) {
                     all.addAll(earlier.get());
-                    progress.skip((long) c.steps * c.strategies.size());
                     out.printf(Locale.ROOT, "Reused from %s: peak lr %s, seed %d (%d runs)%n", c.out, peakLr, seed,
                             earlier.get().size());
                     continue;

@@ -87,6 +87,17 @@ final class SweepResume {
         return Optional.of(group);
     }
 
+    /** How many groups (one learning rate, one seed) of the sweep {@code c} are here complete. */
+    int completeGroups(LmConfig c) {
+        int n = 0;
+        for (double m : c.lrMultipliers) {
+            for (int i = 0; i < c.seeds; i++) {
+                n += group(c.strategies, c.peakLr * m, c.seed + i).isPresent() ? 1 : 0;
+            }
+        }
+        return n;
+    }
+
     int size() {
         return runs.size();
     }
