@@ -164,6 +164,6 @@ public final class Bf16Updater implements StochasticRoundingConfig {
 
     @Override
     public String toString() {
-        return "Bf16Updater(" + updater + ", weights=" + weightRounding + ", seed=" + seed + ")";
+        return "Bf16Updater(" + updater + ", weights=" + weightRounding + ", seed=" + (seed != null ? seed : "attach options'") + ")";
     }
 }
