@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.parallelism.ParallelWrapper;
 import org.dl4jsr.parallel.Bf16ParallelWrapper;
@@ -97,6 +98,54 @@ class ParallelWrapperTrainingTest {
         assertArrayEquals(bits(single.getUpdater().getStateViewArray()), bits(net.getUpdater().getStateViewArray()),
                 "AdamWSR moments");
         assertEquals(single.getIterationCount(), net.getIterationCount());
+    }
+
+    private static ComputationGraph graph(long seed) {
+        ComputationGraph g = TestNets.irisGraph(AdamWSR.builder().learningRate(0.01).build(), seed);
+        Bf16Training.attach(g);
+        return g;
+    }
+
+    @Test
+    void computationGraphAveragingMatchesSingleMachineAndTwoWorkersStayOnTheGrid() {
+        List<DataSet> data = batches();
+        ComputationGraph single = graph(3);
+        for (int epoch = 0; epoch < 2; epoch++) {
+            for (DataSet d : data) {
+                single.fit(d);
+            }
+        }
+        ComputationGraph one = graph(3);
+        ParallelWrapper pw = new ParallelWrapper.Builder<>(one).averagingFrequency(2).prefetchBuffer(2).build();
+        Bf16TrainerContext ctx = Bf16ParallelWrapper.attach(pw);
+        for (int epoch = 0; epoch < 2; epoch++) {
+            pw.fit(iterator(data));
+        }
+        assertTrue(ctx.getAveragingRounds() > 0, "the plugin's averaging ran");
+        assertArrayEquals(bits(single.params()), bits(one.params()), "parameters");
+        assertArrayEquals(bits(single.getUpdater().getStateViewArray()), bits(one.getUpdater().getStateViewArray()),
+                "AdamWSR moments");
+        assertEquals(single.getIterationCount(), one.getIterationCount());
+
+        ComputationGraph two = graph(5);
+        ParallelWrapper pw2 = new ParallelWrapper.Builder<>(two).workers(2).averagingFrequency(3).build();
+        Bf16TrainerContext ctx2 = Bf16ParallelWrapper.attach(pw2);
+        int[] checked = new int[1];
+        ctx2.setAfterAveraging(root -> {
+            TestNets.assertOnGrid(root.params(), "graph weights after averaging");
+            TestNets.assertOnGrid(((ComputationGraph) root).getUpdater().getStateViewArray(), "graph moments");
+            List<Model> replicas = ctx2.replicas();
+            assertArrayEquals(bits(replicas.get(0).params()), bits(replicas.get(1).params()), "replicas averaged");
+            checked[0]++;
+        });
+        for (int epoch = 0; epoch < 20; epoch++) {
+            pw2.fit(iterator(data));
+        }
+        Evaluation e = new Evaluation(3);
+        e.eval(IRIS.getLabels(), two.outputSingle(IRIS.getFeatures()));
+        System.out.println("RESULT parallel_averaging_iris_graph workers=2 accuracy=" + e.accuracy());
+        assertTrue(checked[0] >= 20 * data.size() / 6, checked[0] + " averaging rounds checked");
+        assertTrue(e.accuracy() >= 0.9, "accuracy " + e.accuracy());
     }
 
     /** Trains 2 workers, averaging every 3 minibatches, checking the grid and the replicas after every averaging. */

@@ -96,6 +96,9 @@ public abstract class Network {
 
     public abstract void setCounts(int iteration, int epoch);
 
+    /** Sets the score the network reports (DL4J's Model interface has no setter). */
+    public abstract void setScore(double score);
+
     public final INDArray params() {
         return model.params();
     }
@@ -224,6 +227,11 @@ public abstract class Network {
         }
 
         @Override
+        public void setScore(double score) {
+            net.setScore(score);
+        }
+
+        @Override
         public void setParams(INDArray params) {
             net.setParameters(params);
         }
@@ -321,6 +329,11 @@ public abstract class Network {
         public void setCounts(int iteration, int epoch) {
             conf().setIterationCount(iteration);
             conf().setEpochCount(epoch);
+        }
+
+        @Override
+        public void setScore(double score) {
+            net.setScore(score);
         }
 
         @Override

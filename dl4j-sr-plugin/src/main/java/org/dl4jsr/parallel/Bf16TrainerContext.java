@@ -10,13 +10,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.parallelism.ParallelWrapper;
 import org.deeplearning4j.parallelism.factory.TrainerContext;
 import org.deeplearning4j.parallelism.trainer.Trainer;
 import org.dl4jsr.Bf16Options;
 import org.dl4jsr.Bf16Training;
+import org.dl4jsr.network.Network;
 import org.dl4jsr.spark.Bf16Averaging;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -161,7 +160,7 @@ public final class Bf16TrainerContext implements TrainerContext {
             // the average of one replica is that replica, bit for bit (-0.0 + x = x, x / 1 = x, SR of a value on the
             // grid is that value): nothing to do
             averagingRounds++;
-            setScore(targets.get(0), score);
+            Network.of(targets.get(0)).setScore(score);
             if (afterAveraging != null) {
                 afterAveraging.accept(targets.get(0));
             }
@@ -169,13 +168,13 @@ public final class Bf16TrainerContext implements TrainerContext {
         }
         long start = System.nanoTime();
         Model root = all.get(0).replica();
-        int round = iterationCount(root);
+        int round = Network.of(root).iterationCount();
         Nd4j.getExecutioner().commit();
         Bf16Averaging.averageInPlace(trained, targets, options.getSeed(), round, wrapper.isAverageUpdaters());
         Nd4j.getExecutioner().commit();
         averagingNanos += System.nanoTime() - start;
         averagingRounds++;
-        setScore(root, score / trained.size());
+        Network.of(root).setScore(score / trained.size());
         if (afterAveraging != null) {
             afterAveraging.accept(root);
         }
@@ -213,7 +212,7 @@ public final class Bf16TrainerContext implements TrainerContext {
         maxDifferingParams = Math.max(maxDifferingParams, differing);
         if (differing > 0 && randomBits == ReplicaRandomBits.SHARED) {
             long start = System.nanoTime();
-            Bf16Averaging.averageInPlace(compared, compared, options.getSeed(), iterationCount(compared.get(0)), false);
+            Bf16Averaging.averageInPlace(compared, compared, options.getSeed(), Network.of(compared.get(0)).iterationCount(), false);
             averagingNanos += System.nanoTime() - start;
             resyncs++;
             log.info("Gradient sharing: {} parameters differed between replicas; re-synchronised", differing);
@@ -252,19 +251,6 @@ public final class Bf16TrainerContext implements TrainerContext {
             a[t.threadId()] = t;
         }
         return Arrays.asList(a);
-    }
-
-    private static int iterationCount(Model m) {
-        return m instanceof MultiLayerNetwork ? ((MultiLayerNetwork) m).getIterationCount()
-                : ((ComputationGraph) m).getIterationCount();
-    }
-
-    private static void setScore(Model m, double score) {
-        if (m instanceof MultiLayerNetwork) {
-            ((MultiLayerNetwork) m).setScore(score);
-        } else {
-            ((ComputationGraph) m).setScore(score);
-        }
     }
 
     /** The replica networks of the current fit (replica 0 is the user's network), for inspection between rounds. */
