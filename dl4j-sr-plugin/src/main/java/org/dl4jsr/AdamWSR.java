@@ -246,7 +246,8 @@ public final class AdamWSR implements AdamWConfig {
     @Override
     public String toString() {
         return "AdamWSR(lr=" + (learningRateSchedule != null ? learningRateSchedule : learningRate) + ", beta1=" + beta1
-                + ", beta2=" + beta2 + ", epsilon=" + epsilon + ", weightDecay=" + weightDecay + ", seed=" + (seed != null ? seed : "attach options'")
+                + ", beta2=" + beta2 + ", epsilon=" + epsilon + ", weightDecay=" + weightDecay
+                + ", seed=" + (seed != null ? seed : "(from attach options)")
                 + ", weights=" + weightRounding + (masterWeights ? "+FP32 master" : "") + ", state=" + stateRounding
                 + (compactState ? " compact" : "") + ")";
     }

@@ -164,6 +164,7 @@ public final class Bf16Updater implements StochasticRoundingConfig {
 
     @Override
     public String toString() {
-        return "Bf16Updater(" + updater + ", weights=" + weightRounding + ", seed=" + (seed != null ? seed : "attach options'") + ")";
+        return "Bf16Updater(" + updater + ", weights=" + weightRounding + ", seed="
+                + (seed != null ? seed : "(from attach options)") + ")";
     }
 }
