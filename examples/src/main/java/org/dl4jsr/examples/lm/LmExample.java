@@ -93,12 +93,7 @@ public final class LmExample {
                     runs.add(r);
                     // A sweep keeps only the numbers: networks (with their SameDiff graphs) would pile up.
                     all.add(c.seeds > 1 ? r.withoutNet() : r);
-                    LmReport.writeCurves(c.out, all);
-                    LmReport.writeSummary(c.out, c, all);
-                    if (c.seeds > 1) {
-                        LmReport.writeSeeds(c.out, c, all);
-                        LmCharts.perplexityVsLearningRate(c.out.resolve(LmReport.SEEDS_PNG), c, all);
-                    }
+                    writeFiles(c, all);
                 }
                 LmReport.printTable(out, c, peakLr, runs);
                 if (i == 0) { // curves of the first seed only: one pair of charts per learning rate
@@ -118,6 +113,7 @@ public final class LmExample {
         if (c.seeds > 1 && c.lrMultipliers.size() > 1) {
             LmReport.printSeedTable(out, c, all, Double.NaN);
         }
+        writeFiles(c, all); // also when every run was reused (--resume): the files then hold exactly this sweep
         out.println("Wrote " + c.out.resolve(LmReport.CURVES_CSV));
         out.println("Wrote " + c.out.resolve(LmReport.SUMMARY_CSV));
         if (c.seeds > 1) {
@@ -131,6 +127,16 @@ public final class LmExample {
         out.printf(Locale.ROOT, "RESULT lm_total_seconds=%.0f meter_overhead_percent=%.3f%n",
                 (System.nanoTime() - start) / 1e9, 100 * meter / step);
         return all;
+    }
+
+    /** Rewrites every CSV file (and the seeds chart) with the runs so far. */
+    private static void writeFiles(LmConfig c, List<LmRun.Result> all) throws IOException {
+        LmReport.writeCurves(c.out, all);
+        LmReport.writeSummary(c.out, c, all);
+        if (c.seeds > 1) {
+            LmReport.writeSeeds(c.out, c, all);
+            LmCharts.perplexityVsLearningRate(c.out.resolve(LmReport.SEEDS_PNG), c, all);
+        }
     }
 
     private static String trim(double d) {

@@ -157,6 +157,13 @@ class LmPipelineTest {
         }
         assertTrue(resumed.subList(16, 24).stream().allMatch(r -> r.peakLr() == 0.02 && r.net() == null));
         assertEquals(1 + 24, Files.readAllLines(out.resolve("lm-summary.csv")).size());
+        // Everything reused, nothing trained: the files are rewritten with exactly the runs of this sweep.
+        List<LmRun.Result> reusedOnly = LmExample.run(tiny("--seeds", "2", "--steps", "20", "--warmup", "2",
+                "--lr-multipliers", "2,1", "--resume"), new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8));
+        assertEquals(2 * 2 * 4, reusedOnly.size());
+        assertEquals(1 + 16, Files.readAllLines(out.resolve("lm-summary.csv")).size());
+        assertTrue(Files.readAllLines(out.resolve("lm-seeds.csv")).get(0).contains("lr_multipliers=[2.0, 1.0]"));
         IllegalArgumentException other = assertThrows(IllegalArgumentException.class, () -> LmExample.run(
                 tiny("--seeds", "2", "--steps", "30", "--warmup", "2", "--resume"), System.out));
         assertTrue(other.getMessage().contains("other settings") && other.getMessage().contains("steps=20"),
