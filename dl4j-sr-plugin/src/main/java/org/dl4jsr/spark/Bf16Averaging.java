@@ -2,9 +2,11 @@ package org.dl4jsr.spark;
 
 import org.dl4jsr.network.Network;
 import org.dl4jsr.rounding.RoundingStreams;
+import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.IntPointer;
 import org.deeplearning4j.nn.api.Model;
+import org.dl4jsr.rounding.Bf16;
 import org.dl4jsr.rounding.CounterRng;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -89,19 +91,19 @@ public final class Bf16Averaging {
         }
         Network first = Network.of(trained.get(0));
         WireLayout paramLayout = WireLayouts.params(first);
-        Bf16Averaging params = params(paramLayout);
+        List<int[]> params = new ArrayList<>();
         for (Model m : trained) {
-            params.add(WireArray.encode(bitsOf(m.params()), paramLayout, "Parameter"));
+            params.add(bitsOf(m.params()));
         }
-        int[] paramBits = params.result(seed, round).decodeBits(paramLayout);
+        int[] paramBits = averageBits(params, paramLayout, seed, round, PARAMS_STREAM, "Parameter");
         WireLayout stateLayout = updaterState ? WireLayouts.state(first) : null;
         int[] stateBits = null;
         if (stateLayout != null) {
-            Bf16Averaging state = state(stateLayout);
+            List<int[]> states = new ArrayList<>();
             for (Model m : trained) {
-                state.add(WireArray.encode(bitsOf(Network.of(m).updaterState()), stateLayout, "Updater state"));
+                states.add(bitsOf(Network.of(m).updaterState()));
             }
-            stateBits = state.result(seed, round).decodeBits(stateLayout);
+            stateBits = averageBits(states, stateLayout, seed, round, STATE_STREAM, "Updater state");
         }
         for (Model m : targets) {
             Network t = Network.of(m);
@@ -112,6 +114,75 @@ public final class Bf16Averaging {
                 t.setUpdaterState(ArrayBits.updaterState(stateBits, t.dataType()));
             }
         }
+    }
+
+    /**
+     * The average of in-process replicas' FP32 bit patterns of one array: the same values, in the same order, with the
+     * same rounding bits as the wire route ({@link WireArray#encode}, {@link #add}, {@link #result},
+     * {@link WireArray#decodeBits}), in two passes and without the wire arrays: one pass per replica adds its values
+     * to the FP32 sums (checking the grid), one pass rounds the averages into the result. The Spark master needs the
+     * wire form to move arrays between JVMs; replicas in one JVM do not.
+     */
+    static int[] averageBits(List<int[]> replicas, WireLayout layout, long seed, int round, long stream, String what) {
+        float[] sums = WireArray.newSums(layout);
+        for (int[] bits : replicas) {
+            WireArray.checkLength(bits.length, layout, what);
+            int v = 0;
+            for (int s = 0; s < layout.segments(); s++) {
+                int from = (int) layout.start(s);
+                int to = from + (int) layout.length(s);
+                switch (layout.kind(s)) {
+                    case GRID:
+                        for (int i = from; i < to; i++) {
+                            WireArray.requireOnGrid(bits[i], i, what);
+                            sums[v++] += Float.intBitsToFloat(bits[i]);
+                        }
+                        break;
+                    case PACKED:
+                        for (int i = from; i < to; i++) {
+                            sums[v++] += Float.intBitsToFloat(bits[i] & Bf16.HIGH_HALF); // m
+                            sums[v++] += Float.intBitsToFloat(bits[i] << 16);          // v
+                        }
+                        break;
+                    default:
+                        for (int i = from; i < to; i++) {
+                            sums[v++] += Float.intBitsToFloat(bits[i]);
+                        }
+                }
+            }
+        }
+        long drawKey = CounterRng.drawKey(CounterRng.key(seed, round, stream), CounterRng.WEIGHT);
+        float divisor = replicas.size();
+        int[] out = new int[(int) layout.length()];
+        int v = 0;
+        for (int s = 0; s < layout.segments(); s++) {
+            int from = (int) layout.start(s);
+            int to = from + (int) layout.length(s);
+            switch (layout.kind(s)) {
+                case GRID:
+                    for (int i = from; i < to; i++, v++) {
+                        out[i] = rounded(sums[v] / divisor, drawKey, v);
+                    }
+                    break;
+                case PACKED:
+                    for (int i = from; i < to; i++, v += 2) {
+                        out[i] = rounded(sums[v] / divisor, drawKey, v)
+                                | rounded(sums[v + 1] / divisor, drawKey, v + 1) >>> 16;
+                    }
+                    break;
+                default:
+                    for (int i = from; i < to; i++, v++) {
+                        out[i] = Float.floatToRawIntBits(sums[v] / divisor);
+                    }
+            }
+        }
+        return out;
+    }
+
+    /** The FP32 bits of {@code x} stochastically rounded onto the BF16 grid with the 16 bits of value {@code v}. */
+    private static int rounded(float x, long drawKey, int v) {
+        return Bf16.roundStochasticBits(Float.floatToRawIntBits(x), CounterRng.bits(drawKey, v) & 0xFFFF)
+                & Bf16.HIGH_HALF;
     }
 
     // In-process replicas on ND4J's CPU backend: FLOAT arrays are read and written in bulk through their host memory

@@ -35,12 +35,7 @@ final class WireArray implements Serializable {
             switch (layout.kind(s)) {
                 case GRID:
                     for (int i = from; i < to; i++) {
-                        if ((bits[i] & 0xFFFF) != 0) {
-                            throw new IllegalStateException(what + " element " + i + " (" + Float.intBitsToFloat(bits[i])
-                                    + ") is off the BF16 grid, so it cannot travel as BF16. Something changed it outside"
-                                    + " the plugin (a listener, a layer constraint, custom code between fits); every"
-                                    + " value updated by an SR updater must stay on the grid.");
-                        }
+                        requireOnGrid(bits[i], i, what);
                         halves[h++] = (short) (bits[i] >>> 16);
                     }
                     break;
@@ -171,7 +166,17 @@ final class WireArray implements Serializable {
         }
     }
 
-    private static void checkLength(int n, WireLayout layout, String what) {
+    /** Refuses element {@code i} if its FP32 bits are off the BF16 grid (it would be rounded silently otherwise). */
+    static void requireOnGrid(int bits, int i, String what) {
+        if ((bits & 0xFFFF) != 0) {
+            throw new IllegalStateException(what + " element " + i + " (" + Float.intBitsToFloat(bits)
+                    + ") is off the BF16 grid, so it cannot travel as BF16. Something changed it outside"
+                    + " the plugin (a listener, a layer constraint, custom code between fits); every"
+                    + " value updated by an SR updater must stay on the grid.");
+        }
+    }
+
+    static void checkLength(int n, WireLayout layout, String what) {
         if (n != layout.length()) {
             throw new IllegalArgumentException(what + " has " + n + " elements, its layout " + layout.length());
         }
