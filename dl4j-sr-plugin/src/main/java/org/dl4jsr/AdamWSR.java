@@ -115,6 +115,14 @@ public final class AdamWSR implements AdamWConfig {
         return seed;
     }
 
+    /** A copy of this updater whose rounding bits are seeded by {@code seed}. */
+    @Override
+    public AdamWSR withSeed(long seed) {
+        AdamWSR c = clone();
+        c.seed = seed;
+        return c;
+    }
+
     @Override
     public Rounding getWeightRounding() {
         return weightRounding;

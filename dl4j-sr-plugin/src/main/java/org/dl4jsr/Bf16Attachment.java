@@ -37,7 +37,7 @@ public final class Bf16Attachment {
 
     /** The options the network was attached with. */
     public Bf16Options getOptions() {
-        return (Bf16Options) attachment.settings();
+        return Bf16Options.of(attachment.settings());
     }
 
     /** Steps skipped because the gradient held NaN or infinity ({@link NonFiniteGradients#SKIP_STEP}). */

@@ -9,15 +9,11 @@ import org.dl4jsr.training.StochasticRoundingConfig;
  * How {@link Bf16Training#attach} sets a network up. Everything has a sensible default:
  * {@code Bf16Training.attach(net)} is the same as {@code attach(net, Bf16Options.defaults())}.
  */
-public final class Bf16Options implements AttachSettings {
-    private Rounding initialRounding = Rounding.NEAREST;
-    private Rounding weightRounding = Rounding.STOCHASTIC;
-    private long seed = StochasticRoundingConfig.DEFAULT_SEED;
-    private int threads = Runtime.getRuntime().availableProcessors();
-    private KernelPath kernels = KernelPath.AUTO;
-    private NonFiniteGradients nonFiniteGradients = NonFiniteGradients.SKIP_STEP;
+public final class Bf16Options {
+    private final AttachSettings settings;
 
-    private Bf16Options() {
+    private Bf16Options(AttachSettings settings) {
+        this.settings = settings;
     }
 
     public static Bf16Options defaults() {
@@ -28,15 +24,24 @@ public final class Bf16Options implements AttachSettings {
         return new Builder();
     }
 
+    /** The options a network was attached with, as the engine holds them. */
+    static Bf16Options of(AttachSettings settings) {
+        return new Bf16Options(settings);
+    }
+
+    /** These options as the engine reads them. */
+    AttachSettings settings() {
+        return settings;
+    }
+
     /** How existing weights are put onto the BF16 grid when the network is attached (NEAREST by default). */
-    @Override
     public Rounding getInitialRounding() {
-        return initialRounding;
+        return settings.initialRounding();
     }
 
     /** Weight rounding given to DL4J updaters that attach wraps in a {@link Bf16Updater} (STOCHASTIC by default). */
     public Rounding getWeightRounding() {
-        return weightRounding;
+        return settings.weightRounding();
     }
 
     /**
@@ -45,95 +50,91 @@ public final class Bf16Options implements AttachSettings {
      * {@code new Bf16Updater(updater, rounding, seed)}). Default: a fixed constant, whatever the network's
      * {@code .seed(...)}; the same seed gives bit-identical training.
      */
-    @Override
     public long getSeed() {
-        return seed;
+        return settings.seed();
     }
 
     /** Threads of the host kernels (default: available processors). Results do not depend on it. */
     public int getThreads() {
-        return threads;
+        return settings.threads();
     }
 
     public KernelPath getKernels() {
-        return kernels;
+        return settings.kernels();
     }
 
     public NonFiniteGradients getNonFiniteGradients() {
-        return nonFiniteGradients;
-    }
-
-    @Override
-    public boolean throwsOnNonFiniteSteps() {
-        return nonFiniteGradients == NonFiniteGradients.THROW;
+        return settings.throwsOnNonFiniteSteps() ? NonFiniteGradients.THROW : NonFiniteGradients.SKIP_STEP;
     }
 
     /** A builder pre-filled with these options. */
     public Builder toBuilder() {
-        return builder().initialRounding(initialRounding).weightRounding(weightRounding).seed(seed).threads(threads)
-                .kernels(kernels).nonFiniteGradients(nonFiniteGradients);
+        return builder().initialRounding(getInitialRounding()).weightRounding(getWeightRounding()).seed(getSeed())
+                .threads(getThreads()).kernels(getKernels()).nonFiniteGradients(getNonFiniteGradients());
+    }
+
+    /** Equal options attach a network the same way. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Bf16Options && ((Bf16Options) o).settings.equals(settings);
+    }
+
+    @Override
+    public int hashCode() {
+        return settings.hashCode();
     }
 
     @Override
     public String toString() {
-        return "Bf16Options(initialRounding=" + initialRounding + ", weightRounding=" + weightRounding + ", seed=" + seed
-                + ", threads=" + threads + ", kernels=" + kernels + ", nonFiniteGradients=" + nonFiniteGradients + ")";
+        return "Bf16Options(initialRounding=" + getInitialRounding() + ", weightRounding=" + getWeightRounding()
+                + ", seed=" + getSeed() + ", threads=" + getThreads() + ", kernels=" + getKernels()
+                + ", nonFiniteGradients=" + getNonFiniteGradients() + ")";
     }
 
     public static final class Builder {
-        private final Bf16Options o = new Bf16Options();
+        private Rounding initialRounding = Rounding.NEAREST;
+        private Rounding weightRounding = Rounding.STOCHASTIC;
+        private long seed = StochasticRoundingConfig.DEFAULT_SEED;
+        private int threads = Runtime.getRuntime().availableProcessors();
+        private KernelPath kernels = KernelPath.AUTO;
+        private NonFiniteGradients nonFiniteGradients = NonFiniteGradients.SKIP_STEP;
 
         public Builder initialRounding(Rounding rounding) {
-            o.initialRounding = rounding;
+            initialRounding = rounding;
             return this;
         }
 
         public Builder weightRounding(Rounding rounding) {
-            o.weightRounding = rounding;
+            weightRounding = rounding;
             return this;
         }
 
         public Builder seed(long seed) {
-            o.seed = seed;
+            this.seed = seed;
             return this;
         }
 
         public Builder threads(int threads) {
-            o.threads = threads;
+            this.threads = threads;
             return this;
         }
 
         public Builder kernels(KernelPath kernels) {
-            o.kernels = kernels;
+            this.kernels = kernels;
             return this;
         }
 
         public Builder nonFiniteGradients(NonFiniteGradients policy) {
-            o.nonFiniteGradients = policy;
+            nonFiniteGradients = policy;
             return this;
         }
 
         public Bf16Options build() {
-            if (o.initialRounding != Rounding.NEAREST && o.initialRounding != Rounding.STOCHASTIC) {
-                throw new IllegalArgumentException("initialRounding must be NEAREST or STOCHASTIC, got " + o.initialRounding);
+            if (nonFiniteGradients == null) {
+                throw new IllegalArgumentException("nonFiniteGradients must not be null");
             }
-            if (o.weightRounding != Rounding.NEAREST && o.weightRounding != Rounding.STOCHASTIC) {
-                throw new IllegalArgumentException("weightRounding must be STOCHASTIC or NEAREST, got " + o.weightRounding);
-            }
-            if (o.threads < 1) {
-                throw new IllegalArgumentException("threads must be >= 1, got " + o.threads);
-            }
-            if (o.kernels == null || o.nonFiniteGradients == null) {
-                throw new IllegalArgumentException("kernels and nonFiniteGradients must not be null");
-            }
-            Bf16Options copy = new Bf16Options();
-            copy.initialRounding = o.initialRounding;
-            copy.weightRounding = o.weightRounding;
-            copy.seed = o.seed;
-            copy.threads = o.threads;
-            copy.kernels = o.kernels;
-            copy.nonFiniteGradients = o.nonFiniteGradients;
-            return copy;
+            return new Bf16Options(new AttachSettings(initialRounding, weightRounding, seed, threads, kernels,
+                    nonFiniteGradients == NonFiniteGradients.THROW));
         }
     }
 }

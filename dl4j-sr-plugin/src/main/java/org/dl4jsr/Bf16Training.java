@@ -44,7 +44,8 @@ public final class Bf16Training {
                     + " defaults, or Bf16Options.builder()...build()");
         }
         Network network = Network.of(net);
-        return new Bf16Attachment(Attachment.attach(network, options, options.getKernels().select(options.getThreads()),
+        return new Bf16Attachment(Attachment.attach(network, options.settings(),
+                options.getKernels().select(options.getThreads()),
                 updater -> Bf16Updater.wrap(updater, options.getWeightRounding())));
     }
 

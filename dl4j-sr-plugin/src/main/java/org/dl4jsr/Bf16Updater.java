@@ -74,6 +74,12 @@ public final class Bf16Updater implements StochasticRoundingConfig {
         return seed;
     }
 
+    /** A copy of this wrapper whose rounding bits are seeded by {@code seed}. */
+    @Override
+    public Bf16Updater withSeed(long seed) {
+        return new Bf16Updater(updater.clone(), weightRounding, seed);
+    }
+
     void validate() {
         if (updater == null) {
             throw new IllegalArgumentException("Bf16Updater: the wrapped updater must not be null");

@@ -120,4 +120,47 @@ class AdamWSRConfigTest {
         assertEquals(0.01, w.getLearningRate(0, 0));
         assertEquals(new Adam(0.01).stateSize(10), w.stateSize(10));
     }
+
+    @Test
+    void withSeedCopiesEverythingElse() {
+        AdamWSR base = everythingSet();
+        AdamWSR reseeded = base.withSeed(77);
+        assertEquals(77L, reseeded.getExplicitSeed());
+        assertEquals(1234L, base.getExplicitSeed(), "the original keeps its seed");
+        assertEquals(base, reseeded.withSeed(1234));
+        Bf16Updater wrapped = new Bf16Updater(new Nesterovs(0.1, 0.9), Rounding.NEAREST, 5);
+        Bf16Updater wrappedReseeded = wrapped.withSeed(6);
+        assertEquals(6L, wrappedReseeded.getExplicitSeed());
+        assertEquals(new Bf16Updater(new Nesterovs(0.1, 0.9), Rounding.NEAREST, 6), wrappedReseeded);
+        assertEquals(5L, wrapped.getExplicitSeed());
+        assertEquals(7L, Bf16Updater.wrap(new Adam(0.01)).withSeed(7).getExplicitSeed());
+    }
+
+    @Test
+    void optionsAreEqualWhenEveryFieldIs() {
+        Bf16Options base = Bf16Options.builder().seed(3).threads(1).weightRounding(Rounding.NEAREST)
+                .initialRounding(Rounding.STOCHASTIC).nonFiniteGradients(NonFiniteGradients.THROW)
+                .kernels(org.dl4jsr.kernel.KernelPath.PORTABLE).build();
+        assertEquals(base, base.toBuilder().build());
+        assertEquals(base.hashCode(), base.toBuilder().build().hashCode());
+        assertEquals(Bf16Options.defaults(), Bf16Options.defaults());
+        for (Bf16Options other : new Bf16Options[] {
+            base.toBuilder().seed(4).build(), base.toBuilder().threads(2).build(),
+            base.toBuilder().weightRounding(Rounding.STOCHASTIC).build(),
+            base.toBuilder().initialRounding(Rounding.NEAREST).build(),
+            base.toBuilder().nonFiniteGradients(NonFiniteGradients.SKIP_STEP).build(),
+            base.toBuilder().kernels(org.dl4jsr.kernel.KernelPath.AUTO).build()}) {
+            assertNotEquals(base, other);
+        }
+    }
+
+    @Test
+    void anAttachedNetworkReportsTheOptionsItWasAttachedWith() {
+        Bf16Options options = Bf16Options.builder().seed(11).threads(1).nonFiniteGradients(NonFiniteGradients.THROW)
+                .build();
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork net = TestNets.irisMlp(new AdamWSR(0.01), 5);
+        Bf16Attachment attachment = Bf16Training.attach(net, options);
+        assertEquals(options, attachment.getOptions());
+        assertEquals(options, Bf16Attachment.installedOn(net).getOptions());
+    }
 }

@@ -121,7 +121,7 @@ public final class Bf16ParallelWrapper {
             Replicas.attachIfNeeded(model, o);
             return o;
         }
-        if (options != null && !options.toString().equals(existing.getOptions().toString())) {
+        if (options != null && !options.equals(existing.getOptions())) {
             throw new IllegalArgumentException("The network is already attached with " + existing.getOptions()
                     + ", but " + options + " were given; replicas must use the network's options. Call"
                     + " Bf16ParallelWrapper.attach(wrapper) without options, or attach the network with these options.");

@@ -1,15 +1,17 @@
 package org.dl4jsr.parallel;
 
-import java.lang.reflect.Field;
+import java.util.function.UnaryOperator;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
-import org.deeplearning4j.nn.updater.UpdaterBlock;
+import org.deeplearning4j.nn.conf.layers.Layer;
 import org.dl4jsr.Bf16Attachment;
 import org.dl4jsr.Bf16Options;
 import org.dl4jsr.Bf16Training;
+import org.dl4jsr.network.LayerTree;
 import org.dl4jsr.network.Network;
 import org.dl4jsr.training.StochasticRoundingConfig;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.config.IUpdater;
 
 /** What the ParallelWrapper integration does to one replica network (MultiLayerNetwork or ComputationGraph). */
 final class Replicas {
@@ -43,24 +45,28 @@ final class Replicas {
     }
 
     /**
-     * Changes the rounding seed of every stochastic-rounding updater of a replica (not attached yet) to its effective
-     * seed plus {@code delta}: each replica then draws its own rounding bits ({@link ReplicaRandomBits#PER_WORKER},
-     * for measurements only). The updater configurations are the replica's own (it was built from JSON), so the
-     * user's network is not touched.
+     * Gives every stochastic-rounding updater configuration of a replica (not attached yet) the seed
+     * {@code (its explicit seed, else attachSeed) + delta}, then rebuilds the replica's updater from the new
+     * configurations (keeping its state): each replica then draws its own rounding bits
+     * ({@link ReplicaRandomBits#PER_WORKER}, for measurements only). The configurations are the replica's own (it was
+     * built from JSON), so the user's network is not touched.
      */
     static void offsetSeeds(Model replica, long delta, long attachSeed) {
-        for (UpdaterBlock block : Network.of(replica).updaterBlocks()) {
-            Object config = block.getGradientUpdater().getConfig();
-            if (config instanceof StochasticRoundingConfig) {
-                Long own = ((StochasticRoundingConfig) config).getExplicitSeed();
-                try {
-                    Field f = config.getClass().getDeclaredField("seed");
-                    f.setAccessible(true);
-                    f.set(config, (own != null ? own : attachSeed) + delta);
-                } catch (ReflectiveOperationException e) {
-                    throw new IllegalStateException("Cannot give " + config + " a per-worker seed", e);
-                }
+        Network net = Network.of(replica);
+        UnaryOperator<IUpdater> offset = u -> {
+            if (!(u instanceof StochasticRoundingConfig)) {
+                return u;
             }
+            StochasticRoundingConfig sr = (StochasticRoundingConfig) u;
+            Long own = sr.getExplicitSeed();
+            return sr.withSeed((own != null ? own : attachSeed) + delta);
+        };
+        for (Layer layer : net.layerConfigs()) {
+            LayerTree.forEachTrainableLeaf(layer, leaf -> LayerTree.mapUpdaters(leaf, offset));
+        }
+        BaseMultiLayerUpdater<?> updater = net.updaterIfExists();
+        if (updater != null) {
+            net.setUpdater(net.newUpdater(updater.getStateViewArray()));
         }
     }
 }

@@ -110,11 +110,11 @@ public final class Attachment {
         Attachment a = new Attachment(net, settings, kernels);
         try {
             a.bindBlocks(net.updater(), type);
-            long key = CounterRng.key(settings.getSeed(), net.iterationCount(), RoundingStreams.ATTACH);
+            long key = CounterRng.key(settings.seed(), net.iterationCount(), RoundingStreams.ATTACH);
             for (int k = 0; k < a.blocks.size(); k++) {
                 SrGradientUpdater<?> u = a.blocks.updater(k);
                 if (u != null) {
-                    u.prepareWeights(net.params(), kernels, settings.getInitialRounding(), key);
+                    u.prepareWeights(net.params(), kernels, settings.initialRounding(), key);
                 }
             }
             a.install();
@@ -187,7 +187,7 @@ public final class Attachment {
             boolean startsStep = first && !ub.isPretrainUpdaterBlock();
             first &= !startsStep;
             Long ownSeed = sr.getConfig().getExplicitSeed();
-            long seed = ownSeed != null ? ownSeed : settings.getSeed();
+            long seed = ownSeed != null ? ownSeed : settings.seed();
             sr.bind(new BlockBinding(this, blocks.size(), start, end - start, seed, startsStep,
                     hasPostUpdaterRegularization(ub)));
             blocks.add(start, end, sr, name);

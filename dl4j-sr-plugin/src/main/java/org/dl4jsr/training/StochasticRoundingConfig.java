@@ -16,4 +16,7 @@ public interface StochasticRoundingConfig extends IUpdater {
      * the network is attached with.
      */
     Long getExplicitSeed();
+
+    /** A copy of this configuration whose rounding bits are seeded by {@code seed} (an explicit seed). */
+    StochasticRoundingConfig withSeed(long seed);
 }
