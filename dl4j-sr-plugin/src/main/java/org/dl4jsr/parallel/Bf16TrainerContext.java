@@ -16,6 +16,7 @@ import org.deeplearning4j.parallelism.trainer.Trainer;
 import org.dl4jsr.Bf16Options;
 import org.dl4jsr.Bf16Training;
 import org.dl4jsr.network.Network;
+import org.dl4jsr.spark.AveragingPhases;
 import org.dl4jsr.spark.Bf16Averaging;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -53,6 +54,9 @@ public final class Bf16TrainerContext implements TrainerContext {
     private volatile CountDownLatch replicasBuilt = new CountDownLatch(0);
     private long averagingRounds;
     private long averagingNanos;
+    private AveragingPhases averagingPhases = AveragingPhases.NONE;
+    /** The FP32 sums of the averaging, reused every round (rounds run one at a time, on the wrapper's thread). */
+    private final Bf16Averaging.Scratch averagingScratch = new Bf16Averaging.Scratch();
     private long resyncChecks;
     private long resyncs;
     private long maxDifferingParams;
@@ -170,7 +174,9 @@ public final class Bf16TrainerContext implements TrainerContext {
         Model root = all.get(0).replica();
         int round = Network.of(root).iterationCount();
         Nd4j.getExecutioner().commit();
-        Bf16Averaging.averageInPlace(trained, targets, options.getSeed(), round, wrapper.isAverageUpdaters());
+        averagingPhases = averagingPhases.plus(
+                Bf16Averaging.averageInPlace(trained, targets, options.getSeed(), round, wrapper.isAverageUpdaters(),
+                        averagingScratch));
         Nd4j.getExecutioner().commit();
         averagingNanos += System.nanoTime() - start;
         averagingRounds++;
@@ -212,7 +218,8 @@ public final class Bf16TrainerContext implements TrainerContext {
         maxDifferingParams = Math.max(maxDifferingParams, differing);
         if (differing > 0 && randomBits == ReplicaRandomBits.SHARED) {
             long start = System.nanoTime();
-            Bf16Averaging.averageInPlace(compared, compared, options.getSeed(), Network.of(compared.get(0)).iterationCount(), false);
+            Bf16Averaging.averageInPlace(compared, compared, options.getSeed(),
+                    Network.of(compared.get(0)).iterationCount(), false, averagingScratch);
             averagingNanos += System.nanoTime() - start;
             resyncs++;
             log.info("Gradient sharing: {} parameters differed between replicas; re-synchronised", differing);
@@ -285,6 +292,11 @@ public final class Bf16TrainerContext implements TrainerContext {
     /** Wall time spent averaging (and re-synchronising), nanoseconds. */
     public long getAveragingNanos() {
         return averagingNanos;
+    }
+
+    /** AVERAGING: the wall time of every averaging round so far, by phase (read, sum, round, write). */
+    public AveragingPhases getAveragingPhases() {
+        return averagingPhases;
     }
 
     /** SHARED_GRADIENTS: times the replicas were compared / found different and re-synchronised. */

@@ -2,9 +2,14 @@ package org.dl4jsr.spark;
 
 import org.dl4jsr.network.Network;
 import org.dl4jsr.rounding.RoundingStreams;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.IntBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
 import java.util.List;
-import org.bytedeco.javacpp.IntPointer;
 import org.deeplearning4j.nn.api.Model;
 import org.dl4jsr.rounding.Bf16;
 import org.dl4jsr.rounding.CounterRng;
@@ -82,38 +87,73 @@ public final class Bf16Averaging {
      * Averages in-process replicas of one attached network: sums the parameters (and, if {@code updaterState}, the
      * updater state) of {@code trained} in list order, rounds the averages with the key (seed, round), and writes the
      * result into every network of {@code targets}. Every value that should be on the BF16 grid is checked before it
-     * is summed (an off-grid value is refused, never rounded silently).
+     * is summed (an off-grid value is refused, never rounded silently). {@code scratch} holds the FP32 sums between
+     * calls, so that a round allocates nothing large.
      */
-    public static void averageInPlace(List<? extends Model> trained, List<? extends Model> targets, long seed,
-                                      int round, boolean updaterState) {
+    public static AveragingPhases averageInPlace(List<? extends Model> trained, List<? extends Model> targets,
+                                                 long seed, int round, boolean updaterState, Scratch scratch) {
         if (trained.isEmpty()) {
             throw new IllegalArgumentException("No replica to average");
         }
         Network first = Network.of(trained.get(0));
-        WireLayout paramLayout = WireLayouts.params(first);
-        List<int[]> params = new ArrayList<>();
+        AveragingPhases phases = averageArrays(trained, targets, Network::params, Network::setParams,
+                WireLayouts.params(first), CounterRng.key(seed, round, PARAMS_STREAM), "Parameter", scratch);
+        if (updaterState) {
+            phases = phases.plus(averageArrays(trained, targets, Network::updaterState, Network::setUpdaterState,
+                    WireLayouts.state(first), CounterRng.key(seed, round, STATE_STREAM), "Updater state", scratch));
+        }
+        return phases;
+    }
+
+    /** The FP32 sums of one averaging, kept between rounds (one per trainer; not for concurrent use). */
+    public static final class Scratch {
+        private float[] sums = new float[0];
+
+        /** A sums array of {@code layout}'s value count, every element -0.0 (so that -0.0 + x = x exactly). */
+        float[] emptySums(WireLayout layout) {
+            int n = Math.toIntExact(layout.values());
+            if (sums.length != n) {
+                sums = new float[n];
+            }
+            Arrays.fill(sums, -0.0f);
+            return sums;
+        }
+    }
+
+    /**
+     * One array (parameters or updater state) of every replica: read in place from host memory where the arrays allow
+     * it (FLOAT, contiguous, ND4J's CPU backend; otherwise copied out as bits), summed, rounded straight into the
+     * first target, then copied to the others.
+     */
+    private static AveragingPhases averageArrays(List<? extends Model> trained, List<? extends Model> targets,
+                                                 Function<Network, INDArray> array,
+                                                 BiConsumer<Network, INDArray> setter, WireLayout layout,
+                                                 long passKey, String what, Scratch scratch) {
+        long start = System.nanoTime();
+        List<IntBuffer> sources = new ArrayList<>();
         for (Model m : trained) {
-            params.add(bitsOf(m.params()));
+            sources.add(readable(array.apply(Network.of(m))));
         }
-        int[] paramBits = averageBits(params, paramLayout, seed, round, PARAMS_STREAM, "Parameter");
-        WireLayout stateLayout = updaterState ? WireLayouts.state(first) : null;
-        int[] stateBits = null;
-        if (stateLayout != null) {
-            List<int[]> states = new ArrayList<>();
-            for (Model m : trained) {
-                states.add(bitsOf(Network.of(m).updaterState()));
+        long read = System.nanoTime();
+        float[] sums = sum(sources, layout, what, scratch.emptySums(layout));
+        long summed = System.nanoTime();
+        INDArray firstTarget = array.apply(Network.of(targets.get(0)));
+        IntBuffer host = hostInts(firstTarget);
+        IntBuffer result = host != null ? host : IntBuffer.allocate(Math.toIntExact(layout.length()));
+        roundAverage(sums, trained.size(), layout, CounterRng.drawKey(passKey, CounterRng.WEIGHT), result);
+        long rounded = System.nanoTime();
+        for (int t = host != null ? 1 : 0; t < targets.size(); t++) {
+            Network target = Network.of(targets.get(t));
+            IntBuffer into = hostInts(array.apply(target));
+            if (into != null && into.remaining() == result.remaining()) {
+                into.put(result.duplicate());
+            } else {
+                int[] bits = new int[result.remaining()];
+                result.duplicate().get(bits);
+                setter.accept(target, ArrayBits.create(bits, target.dataType(), array.apply(target).shape()));
             }
-            stateBits = averageBits(states, stateLayout, seed, round, STATE_STREAM, "Updater state");
         }
-        for (Model m : targets) {
-            Network t = Network.of(m);
-            if (!writeHost(t.params(), paramBits)) {
-                t.setParams(ArrayBits.params(paramBits, t.dataType()));
-            }
-            if (stateBits != null && !writeHost(t.updaterState(), stateBits)) {
-                t.setUpdaterState(ArrayBits.updaterState(stateBits, t.dataType()));
-            }
-        }
+        return new AveragingPhases(read - start, summed - read, rounded - summed, System.nanoTime() - rounded);
     }
 
     /**
@@ -124,9 +164,21 @@ public final class Bf16Averaging {
      * wire form to move arrays between JVMs; replicas in one JVM do not.
      */
     static int[] averageBits(List<int[]> replicas, WireLayout layout, long seed, int round, long stream, String what) {
-        float[] sums = WireArray.newSums(layout);
-        for (int[] bits : replicas) {
-            WireArray.checkLength(bits.length, layout, what);
+        List<IntBuffer> sources = new ArrayList<>();
+        for (int[] r : replicas) {
+            sources.add(IntBuffer.wrap(r));
+        }
+        float[] sums = sum(sources, layout, what, new Scratch().emptySums(layout));
+        int[] out = new int[(int) layout.length()];
+        roundAverage(sums, replicas.size(), layout,
+                CounterRng.drawKey(CounterRng.key(seed, round, stream), CounterRng.WEIGHT), IntBuffer.wrap(out));
+        return out;
+    }
+
+    /** Pass 1: adds the replicas' values to {@code sums} in list order, every value that should be on the grid checked. */
+    private static float[] sum(List<IntBuffer> replicas, WireLayout layout, String what, float[] sums) {
+        for (IntBuffer bits : replicas) {
+            WireArray.checkLength(bits.remaining(), layout, what);
             int v = 0;
             for (int s = 0; s < layout.segments(); s++) {
                 int from = (int) layout.start(s);
@@ -134,26 +186,31 @@ public final class Bf16Averaging {
                 switch (layout.kind(s)) {
                     case GRID:
                         for (int i = from; i < to; i++) {
-                            WireArray.requireOnGrid(bits[i], i, what);
-                            sums[v++] += Float.intBitsToFloat(bits[i]);
+                            int x = bits.get(i);
+                            WireArray.requireOnGrid(x, i, what);
+                            sums[v++] += Float.intBitsToFloat(x);
                         }
                         break;
                     case PACKED:
                         for (int i = from; i < to; i++) {
-                            sums[v++] += Float.intBitsToFloat(bits[i] & Bf16.HIGH_HALF); // m
-                            sums[v++] += Float.intBitsToFloat(bits[i] << 16);          // v
+                            int x = bits.get(i);
+                            sums[v++] += Float.intBitsToFloat(x & Bf16.HIGH_HALF); // m
+                            sums[v++] += Float.intBitsToFloat(x << 16);          // v
                         }
                         break;
                     default:
                         for (int i = from; i < to; i++) {
-                            sums[v++] += Float.intBitsToFloat(bits[i]);
+                            sums[v++] += Float.intBitsToFloat(bits.get(i));
                         }
                 }
             }
         }
-        long drawKey = CounterRng.drawKey(CounterRng.key(seed, round, stream), CounterRng.WEIGHT);
-        float divisor = replicas.size();
-        int[] out = new int[(int) layout.length()];
+        return sums;
+    }
+
+    /** Pass 2: the sums divided by {@code count} into {@code out}, BF16 values rounded stochastically. */
+    private static void roundAverage(float[] sums, int count, WireLayout layout, long drawKey, IntBuffer out) {
+        float divisor = count;
         int v = 0;
         for (int s = 0; s < layout.segments(); s++) {
             int from = (int) layout.start(s);
@@ -161,22 +218,21 @@ public final class Bf16Averaging {
             switch (layout.kind(s)) {
                 case GRID:
                     for (int i = from; i < to; i++, v++) {
-                        out[i] = rounded(sums[v] / divisor, drawKey, v);
+                        out.put(i, rounded(sums[v] / divisor, drawKey, v));
                     }
                     break;
                 case PACKED:
                     for (int i = from; i < to; i++, v += 2) {
-                        out[i] = rounded(sums[v] / divisor, drawKey, v)
-                                | rounded(sums[v + 1] / divisor, drawKey, v + 1) >>> 16;
+                        out.put(i, rounded(sums[v] / divisor, drawKey, v)
+                                | rounded(sums[v + 1] / divisor, drawKey, v + 1) >>> 16);
                     }
                     break;
                 default:
                     for (int i = from; i < to; i++, v++) {
-                        out[i] = Float.floatToRawIntBits(sums[v] / divisor);
+                        out.put(i, Float.floatToRawIntBits(sums[v] / divisor));
                     }
             }
         }
-        return out;
     }
 
     /** The FP32 bits of {@code x} stochastically rounded onto the BF16 grid with the 16 bits of value {@code v}. */
@@ -185,37 +241,28 @@ public final class Bf16Averaging {
                 & Bf16.HIGH_HALF;
     }
 
-    // In-process replicas on ND4J's CPU backend: FLOAT arrays are read and written in bulk through their host memory
-    // (the bit patterns move unchanged, as with ArrayBits, but without ND4J ops). JavaCPP's bulk copy is used: for 1.3M
-    // values it took 0.3 ms here, ArrayBits about 100 ms and a direct IntBuffer's bulk get 20-140 ms. Anything else
-    // (BFLOAT16 arrays, views, other backends) goes through ArrayBits.
+    // In-process replicas on ND4J's CPU backend: FLOAT arrays are read and written in place through their host
+    // memory, as an IntBuffer in native byte order (the bit patterns move unchanged, as with ArrayBits, without ND4J
+    // ops and without copies). Copying them out (JavaCPP's bulk get) and allocating the copies every round cost more
+    // than the sums themselves inside ParallelWrapper: tens of megabytes of large arrays per round keep G1 busy.
+    // Anything else (BFLOAT16 arrays, views, other backends) goes through ArrayBits.
 
     private static final boolean CPU = Nd4j.getBackend().getClass().getSimpleName().equals("CpuBackend");
 
-    private static IntPointer hostInts(INDArray a) {
+    /** The array's host memory as ints in native order, or null where it cannot be read in place. */
+    private static IntBuffer hostInts(INDArray a) {
         if (!CPU || a.dataType() != DataType.FLOAT || a.offset() != 0 || a.data().offset() != 0
                 || !Shape.isContiguousInBuffer(a) || a.data().length() < a.length()) {
             return null;
         }
-        return new IntPointer(a.data().addressPointer());
+        ByteBuffer bytes = a.data().asNio().order(ByteOrder.nativeOrder());
+        IntBuffer ints = bytes.asIntBuffer();
+        ints.limit(Math.toIntExact(a.length()));
+        return ints.slice();
     }
 
-    private static int[] bitsOf(INDArray a) {
-        IntPointer ints = hostInts(a);
-        if (ints == null) {
-            return ArrayBits.of(a);
-        }
-        int[] out = new int[Math.toIntExact(a.length())];
-        ints.get(out);
-        return out;
-    }
-
-    private static boolean writeHost(INDArray target, int[] bits) {
-        IntPointer ints = hostInts(target);
-        if (ints == null || target.length() != bits.length) {
-            return false;
-        }
-        ints.put(bits);
-        return true;
+    private static IntBuffer readable(INDArray a) {
+        IntBuffer ints = hostInts(a);
+        return ints != null ? ints : IntBuffer.wrap(ArrayBits.of(a));
     }
 }

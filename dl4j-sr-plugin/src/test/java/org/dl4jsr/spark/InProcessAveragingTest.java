@@ -7,7 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.dl4jsr.AdamWSR;
+import org.dl4jsr.Bf16Training;
+import org.dl4jsr.testing.Iris;
+import org.dl4jsr.testing.TestNets;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.dataset.DataSet;
 
 /**
  * The in-process averaging of ParallelWrapper replicas ({@link Bf16Averaging#averageBits}) gives exactly the bits of
@@ -42,7 +49,10 @@ class InProcessAveragingTest {
     }
 
     private static int[] viaWire(List<int[]> replicas, WireLayout layout, int round) {
-        Bf16Averaging avg = Bf16Averaging.params(layout);
+        return viaWire(replicas, Bf16Averaging.params(layout), layout, round);
+    }
+
+    private static int[] viaWire(List<int[]> replicas, Bf16Averaging avg, WireLayout layout, int round) {
         for (int[] r : replicas) {
             avg.add(WireArray.encode(r, layout, "Parameter"));
         }
@@ -75,5 +85,52 @@ class InProcessAveragingTest {
         IllegalStateException inProcess = assertThrows(IllegalStateException.class, () -> Bf16Averaging.averageBits(
                 List.of(bits), layout, SEED, 0, Bf16Averaging.PARAMS_STREAM, "Parameter"));
         assertEquals(wire.getMessage(), inProcess.getMessage());
+    }
+
+    /**
+     * Replicas averaged in place (host memory read and written directly for FLOAT networks, copied as bits for
+     * BFLOAT16 ones) receive the wire route's bits: parameters and AdamWSR state (packed in the FLOAT network), every target (the trained
+     * replicas and one that did not train), two rounds with one scratch.
+     */
+    @Test
+    void averageInPlaceGivesEveryTargetTheWireAverage() {
+        DataSet iris = Iris.load(DataType.FLOAT);
+        for (boolean bfloat16 : new boolean[] {false, true}) {
+            List<MultiLayerNetwork> nets = new ArrayList<>();
+            for (int k = 0; k < 3; k++) {
+                AdamWSR updater = AdamWSR.builder().learningRate(0.02).compactState(!bfloat16).build();
+                MultiLayerNetwork net = bfloat16 ? TestNets.bf16IrisMlp(updater, 5) : TestNets.irisMlp(updater, 5);
+                Bf16Training.attach(net);
+                DataSet d = TestNets.as(iris.copy(), net.params().dataType());
+                d.shuffle(k);
+                TestNets.fit(net, d.batchBy(30).get(k), k + 2);
+                nets.add(net);
+            }
+            List<MultiLayerNetwork> trained = nets.subList(0, 2);
+            Bf16Averaging.Scratch scratch = new Bf16Averaging.Scratch();
+            for (int round = 0; round < 2; round++) {
+                org.dl4jsr.network.Network first = org.dl4jsr.network.Network.of(nets.get(0));
+                WireLayout paramLayout = WireLayouts.params(first);
+                WireLayout stateLayout = WireLayouts.state(first);
+                List<int[]> params = new ArrayList<>();
+                List<int[]> states = new ArrayList<>();
+                for (MultiLayerNetwork n : trained) {
+                    params.add(ArrayBits.of(n.params()));
+                    states.add(ArrayBits.of(n.getUpdater().getStateViewArray()));
+                }
+                int[] expectedParams = viaWire(params, Bf16Averaging.params(paramLayout), paramLayout, round);
+                int[] expectedState = viaWire(states, Bf16Averaging.state(stateLayout), stateLayout, round);
+                Bf16Averaging.averageInPlace(trained, nets, SEED, round, true, scratch);
+                for (int k = 0; k < nets.size(); k++) {
+                    String what = (bfloat16 ? "BFLOAT16" : "FLOAT") + " network " + k + ", round " + round;
+                    assertArrayEquals(expectedParams, ArrayBits.of(nets.get(k).params()), what + ": parameters");
+                    assertArrayEquals(expectedState, ArrayBits.of(nets.get(k).getUpdater().getStateViewArray()),
+                            what + ": updater state");
+                }
+                for (MultiLayerNetwork n : trained) {
+                    TestNets.fit(n, TestNets.as(iris.batchBy(30).get(3 + round), n.params().dataType()), 1);
+                }
+            }
+        }
     }
 }

@@ -16,6 +16,7 @@ import org.dl4jsr.AdamWSR;
 import org.dl4jsr.Bf16Training;
 import org.dl4jsr.diagnostics.TrainingMemory;
 import org.dl4jsr.parallel.Bf16ParallelWrapper;
+import org.dl4jsr.spark.AveragingPhases;
 import org.dl4jsr.parallel.Bf16TrainerContext;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -103,6 +104,12 @@ public final class ParallelWrapperBenchmark {
                     System.out.printf(Locale.ROOT, "RESULT parallel_averaging_cost updater=%s workers=%d"
                                     + " ms_per_round=%.2f rounds=%d%n", updater, workers,
                             ctx[0].getAveragingNanos() / 1e6 / ctx[0].getAveragingRounds(), ctx[0].getAveragingRounds());
+                    AveragingPhases p = ctx[0].getAveragingPhases();
+                    double rounds = Math.max(1, ctx[0].getAveragingRounds());
+                    System.out.printf(Locale.ROOT, "RESULT parallel_averaging_phases updater=%s workers=%d"
+                                    + " read_ms=%.2f sum_ms=%.2f round_ms=%.2f write_ms=%.2f (per round, last fit)%n",
+                            updater, workers, p.readNanos() / 1e6 / rounds, p.sumNanos() / 1e6 / rounds,
+                            p.roundNanos() / 1e6 / rounds, p.writeNanos() / 1e6 / rounds);
                 }
             }
             currentRun = updater + "/shared_gradients/workers=2";
