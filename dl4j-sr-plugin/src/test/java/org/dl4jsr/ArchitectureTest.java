@@ -90,4 +90,50 @@ class ArchitectureTest {
         }
         assertEquals(Set.of(), deps.get("org.dl4jsr.rounding"), "rounding depends on nothing of the plugin");
     }
+
+    private static final String API = "org.dl4jsr";
+    private static final List<String> ENGINE = List.of("org.dl4jsr.rounding", "org.dl4jsr.kernel",
+            "org.dl4jsr.network", "org.dl4jsr.training");
+
+    /** The architecture table (docs): each package and the plugin packages it may use. */
+    private static Map<String, Set<String>> allowedDependencies() {
+        Map<String, Set<String>> allowed = new TreeMap<>();
+        allowed.put("org.dl4jsr.rounding", Set.of());
+        allowed.put("org.dl4jsr.kernel", Set.of("org.dl4jsr.rounding"));
+        allowed.put("org.dl4jsr.network", Set.of());
+        allowed.put("org.dl4jsr.training", Set.of("org.dl4jsr.network", "org.dl4jsr.kernel", "org.dl4jsr.rounding"));
+        allowed.put(API, new TreeSet<>(ENGINE));
+        Set<String> apiAndEngine = new TreeSet<>(ENGINE);
+        apiAndEngine.add(API);
+        allowed.put("org.dl4jsr.convert", apiAndEngine);
+        allowed.put("org.dl4jsr.diagnostics", apiAndEngine);
+        Set<String> checkpoint = new TreeSet<>(apiAndEngine);
+        checkpoint.add("org.dl4jsr.convert"); // a checkpoint restores through the converter's state carrying
+        allowed.put("org.dl4jsr.checkpoint", checkpoint);
+        allowed.put("org.dl4jsr.spark", apiAndEngine);
+        Set<String> parallel = new TreeSet<>(apiAndEngine);
+        parallel.add("org.dl4jsr.spark"); // Bf16Averaging, the averaging rule shared with the Spark master
+        allowed.put("org.dl4jsr.parallel", parallel);
+        return allowed;
+    }
+
+    @Test
+    void everyPackageUsesOnlyWhatTheArchitectureTableAllows() {
+        Map<String, Set<String>> allowed = allowedDependencies();
+        List<String> problems = new ArrayList<>();
+        for (Map.Entry<String, Set<String>> e : dependencies().entrySet()) {
+            Set<String> permitted = allowed.get(e.getKey());
+            if (permitted == null) {
+                problems.add(e.getKey() + " is not in the architecture table");
+                continue;
+            }
+            for (String used : e.getValue()) {
+                if (!permitted.contains(used)) {
+                    problems.add(e.getKey() + " uses " + used);
+                }
+            }
+        }
+        assertEquals(List.of(), problems, "dependencies the architecture table does not list (change the code, or"
+                + " the table here and in the docs)");
+    }
 }
