@@ -56,7 +56,7 @@ public final class Bf16TrainerContext implements TrainerContext {
     private long averagingNanos;
     private AveragingPhases averagingPhases = AveragingPhases.NONE;
     /** The FP32 sums of the averaging, reused every round (rounds run one at a time, on the wrapper's thread). */
-    private final Bf16Averaging.Scratch averagingScratch = new Bf16Averaging.Scratch();
+    private final Bf16Averaging.Scratch averagingScratch;
     private long resyncChecks;
     private long resyncs;
     private long maxDifferingParams;
@@ -66,6 +66,7 @@ public final class Bf16TrainerContext implements TrainerContext {
         this.wrapper = wrapper;
         this.mode = mode;
         this.options = options;
+        this.averagingScratch = new Bf16Averaging.Scratch(options.getThreads());
         this.randomBits = randomBits;
     }
 

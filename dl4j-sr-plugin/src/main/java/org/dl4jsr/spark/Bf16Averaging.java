@@ -1,5 +1,6 @@
 package org.dl4jsr.spark;
 
+import org.dl4jsr.kernel.ParallelRunner;
 import org.dl4jsr.network.Network;
 import org.dl4jsr.rounding.RoundingStreams;
 import java.nio.ByteBuffer;
@@ -105,9 +106,18 @@ public final class Bf16Averaging {
         return phases;
     }
 
-    /** The FP32 sums of one averaging, kept between rounds (one per trainer; not for concurrent use). */
+    /**
+     * What in-place averaging keeps between rounds: the FP32 sums, and the threads that run the passes (one per
+     * trainer; not for concurrent use). The bits do not depend on the thread count: each value is summed in replica
+     * order and rounded with its own counter bits, whichever thread does it.
+     */
     public static final class Scratch {
+        private final ParallelRunner runner;
         private float[] sums = new float[0];
+
+        public Scratch(int threads) {
+            this.runner = ParallelRunner.shared(threads);
+        }
 
         /** A sums array of {@code layout}'s value count, every element -0.0 (so that -0.0 + x = x exactly). */
         float[] emptySums(WireLayout layout) {
@@ -135,12 +145,13 @@ public final class Bf16Averaging {
             sources.add(readable(array.apply(Network.of(m))));
         }
         long read = System.nanoTime();
-        float[] sums = sum(sources, layout, what, scratch.emptySums(layout));
+        float[] sums = sum(sources, layout, what, scratch.emptySums(layout), scratch.runner);
         long summed = System.nanoTime();
         INDArray firstTarget = array.apply(Network.of(targets.get(0)));
         IntBuffer host = hostInts(firstTarget);
         IntBuffer result = host != null ? host : IntBuffer.allocate(Math.toIntExact(layout.length()));
-        roundAverage(sums, trained.size(), layout, CounterRng.drawKey(passKey, CounterRng.WEIGHT), result);
+        roundAverage(sums, trained.size(), layout, CounterRng.drawKey(passKey, CounterRng.WEIGHT), result,
+                scratch.runner);
         long rounded = System.nanoTime();
         for (int t = host != null ? 1 : 0; t < targets.size(); t++) {
             Network target = Network.of(targets.get(t));
@@ -163,75 +174,96 @@ public final class Bf16Averaging {
      * to the FP32 sums (checking the grid), one pass rounds the averages into the result. The Spark master needs the
      * wire form to move arrays between JVMs; replicas in one JVM do not.
      */
-    static int[] averageBits(List<int[]> replicas, WireLayout layout, long seed, int round, long stream, String what) {
+    static int[] averageBits(List<int[]> replicas, WireLayout layout, long seed, int round, long stream, String what,
+                             int threads) {
         List<IntBuffer> sources = new ArrayList<>();
         for (int[] r : replicas) {
             sources.add(IntBuffer.wrap(r));
         }
-        float[] sums = sum(sources, layout, what, new Scratch().emptySums(layout));
+        Scratch scratch = new Scratch(threads);
+        float[] sums = sum(sources, layout, what, scratch.emptySums(layout), scratch.runner);
         int[] out = new int[(int) layout.length()];
         roundAverage(sums, replicas.size(), layout,
-                CounterRng.drawKey(CounterRng.key(seed, round, stream), CounterRng.WEIGHT), IntBuffer.wrap(out));
+                CounterRng.drawKey(CounterRng.key(seed, round, stream), CounterRng.WEIGHT), IntBuffer.wrap(out),
+                scratch.runner);
         return out;
     }
 
     /** Pass 1: adds the replicas' values to {@code sums} in list order, every value that should be on the grid checked. */
-    private static float[] sum(List<IntBuffer> replicas, WireLayout layout, String what, float[] sums) {
+    private static float[] sum(List<IntBuffer> replicas, WireLayout layout, String what, float[] sums,
+                               ParallelRunner runner) {
         for (IntBuffer bits : replicas) {
             WireArray.checkLength(bits.remaining(), layout, what);
-            int v = 0;
-            for (int s = 0; s < layout.segments(); s++) {
-                int from = (int) layout.start(s);
-                int to = from + (int) layout.length(s);
-                switch (layout.kind(s)) {
-                    case GRID:
-                        for (int i = from; i < to; i++) {
-                            int x = bits.get(i);
-                            WireArray.requireOnGrid(x, i, what);
-                            sums[v++] += Float.intBitsToFloat(x);
-                        }
-                        break;
-                    case PACKED:
-                        for (int i = from; i < to; i++) {
-                            int x = bits.get(i);
-                            sums[v++] += Float.intBitsToFloat(x & Bf16.HIGH_HALF); // m
-                            sums[v++] += Float.intBitsToFloat(x << 16);          // v
-                        }
-                        break;
-                    default:
-                        for (int i = from; i < to; i++) {
-                            sums[v++] += Float.intBitsToFloat(bits.get(i));
-                        }
-                }
-            }
         }
+        runner.run(layout.length(), (from, to, tile) -> {
+            for (IntBuffer bits : replicas) {
+                forEachSegmentPart(layout, from, to, (kind, start, end, value) -> {
+                    int v = value;
+                    switch (kind) {
+                        case GRID:
+                            for (int i = start; i < end; i++) {
+                                int x = bits.get(i);
+                                WireArray.requireOnGrid(x, i, what);
+                                sums[v++] += Float.intBitsToFloat(x);
+                            }
+                            break;
+                        case PACKED:
+                            for (int i = start; i < end; i++) {
+                                int x = bits.get(i);
+                                sums[v++] += Float.intBitsToFloat(x & Bf16.HIGH_HALF); // m
+                                sums[v++] += Float.intBitsToFloat(x << 16);          // v
+                            }
+                            break;
+                        default:
+                            for (int i = start; i < end; i++) {
+                                sums[v++] += Float.intBitsToFloat(bits.get(i));
+                            }
+                    }
+                });
+            }
+        });
         return sums;
     }
 
     /** Pass 2: the sums divided by {@code count} into {@code out}, BF16 values rounded stochastically. */
-    private static void roundAverage(float[] sums, int count, WireLayout layout, long drawKey, IntBuffer out) {
+    private static void roundAverage(float[] sums, int count, WireLayout layout, long drawKey, IntBuffer out,
+                                     ParallelRunner runner) {
         float divisor = count;
-        int v = 0;
-        for (int s = 0; s < layout.segments(); s++) {
-            int from = (int) layout.start(s);
-            int to = from + (int) layout.length(s);
-            switch (layout.kind(s)) {
+        runner.run(layout.length(), (from, to, tile) -> forEachSegmentPart(layout, from, to, (kind, start, end, value) -> {
+            int v = value;
+            switch (kind) {
                 case GRID:
-                    for (int i = from; i < to; i++, v++) {
+                    for (int i = start; i < end; i++, v++) {
                         out.put(i, rounded(sums[v] / divisor, drawKey, v));
                     }
                     break;
                 case PACKED:
-                    for (int i = from; i < to; i++, v += 2) {
+                    for (int i = start; i < end; i++, v += 2) {
                         out.put(i, rounded(sums[v] / divisor, drawKey, v)
                                 | rounded(sums[v + 1] / divisor, drawKey, v + 1) >>> 16);
                     }
                     break;
                 default:
-                    for (int i = from; i < to; i++, v++) {
+                    for (int i = start; i < end; i++, v++) {
                         out.put(i, Float.floatToRawIntBits(sums[v] / divisor));
                     }
             }
+        }));
+    }
+
+    /** Elements [start, end) of one segment kind whose first value is number {@code value}. */
+    private interface SegmentPart {
+        void run(WireLayout.Kind kind, int start, int end, int value);
+    }
+
+    /** Calls {@code part} for the pieces of every segment that lie in elements [from, to), in array order. */
+    private static void forEachSegmentPart(WireLayout layout, long from, long to, SegmentPart part) {
+        for (int s = layout.segmentOf(from); s < layout.segments() && layout.start(s) < to; s++) {
+            long start = Math.max(from, layout.start(s));
+            long end = Math.min(to, layout.start(s) + layout.length(s));
+            long perElement = layout.kind(s) == WireLayout.Kind.PACKED ? 2 : 1;
+            part.run(layout.kind(s), (int) start, (int) end,
+                    (int) (layout.valueStart(s) + (start - layout.start(s)) * perElement));
         }
     }
 

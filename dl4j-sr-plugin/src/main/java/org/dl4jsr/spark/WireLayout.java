@@ -2,6 +2,7 @@ package org.dl4jsr.spark;
 
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -31,16 +32,21 @@ final class WireLayout implements Serializable {
     private final long[] starts;
     private final long[] lengths;
     private final Kind[] kinds;
+    private final long[] valueStarts;
     private final long length;
 
     private WireLayout(List<long[]> ranges, List<Kind> kinds, long length) {
         this.starts = new long[ranges.size()];
         this.lengths = new long[ranges.size()];
+        this.valueStarts = new long[ranges.size()];
+        this.kinds = kinds.toArray(new Kind[0]);
+        long values = 0;
         for (int i = 0; i < starts.length; i++) {
             starts[i] = ranges.get(i)[0];
             lengths[i] = ranges.get(i)[1];
+            valueStarts[i] = values;
+            values += this.kinds[i] == Kind.PACKED ? 2 * lengths[i] : lengths[i];
         }
-        this.kinds = kinds.toArray(new Kind[0]);
         this.length = length;
     }
 
@@ -67,6 +73,17 @@ final class WireLayout implements Serializable {
 
     public Kind kind(int segment) {
         return kinds[segment];
+    }
+
+    /** The number of the first value of a segment (values are numbered in array order, two per PACKED slot). */
+    public long valueStart(int segment) {
+        return valueStarts[segment];
+    }
+
+    /** The segment holding element {@code i} (0 <= i < length). */
+    public int segmentOf(long i) {
+        int found = Arrays.binarySearch(starts, i);
+        return found >= 0 ? found : -found - 2;
     }
 
     /** Elements of the given kind. */

@@ -42,7 +42,16 @@ class InProcessAveragingTest {
                     case 3 -> 0x7F000000 | r.nextInt(0x00800000);  // large: sums overflow to infinity
                     default -> Float.floatToRawIntBits((float) r.nextGaussian());
                 };
-                bits[(int) i] = layout.kind(s) == WireLayout.Kind.GRID ? b & 0xFFFF0000 : b;
+                if (layout.kind(s) == WireLayout.Kind.GRID) {
+                    b &= 0xFFFF0000;
+                } else if (layout.kind(s) == WireLayout.Kind.PACKED && (b & 0x7F80) == 0x7F80 && (b & 0x7F) != 0) {
+                    // no NaN input in a v half: which of two NaN payloads an FP32 sum keeps depends on the operand
+                    // order, which the JIT may swap (a + b is commutative but for NaN payloads); real updater state
+                    // never holds NaN (a non-finite step is skipped). NaN made by the sums themselves (inf - inf)
+                    // stays covered: the CPU's default NaN does not depend on the order.
+                    b &= ~0x4000;
+                }
+                bits[(int) i] = b;
             }
         }
         return bits;
@@ -59,18 +68,30 @@ class InProcessAveragingTest {
         return avg.result(SEED, round).decodeBits(layout);
     }
 
+    /** Longer than several chunks of the parallel passes, with segment boundaries inside chunks. */
+    private static WireLayout longLayout() {
+        return WireLayout.builder(100_000).add(0, 40_000, WireLayout.Kind.GRID)
+                .add(40_000, 30_001, WireLayout.Kind.PACKED).add(70_001, 499, WireLayout.Kind.FP32)
+                .add(70_500, 29_500, WireLayout.Kind.GRID).build();
+    }
+
     @Test
     void inProcessAverageIsTheWireAverageBitForBit() {
-        WireLayout layout = layout();
-        SplittableRandom random = new SplittableRandom(11);
-        for (int count = 1; count <= 4; count++) {
-            List<int[]> replicas = new ArrayList<>();
-            for (int k = 0; k < count; k++) {
-                replicas.add(replica(layout, random));
-            }
-            for (int round = 0; round < 3; round++) {
-                assertArrayEquals(viaWire(replicas, layout, round), Bf16Averaging.averageBits(replicas, layout, SEED,
-                        round, Bf16Averaging.PARAMS_STREAM, "Parameter"), count + " replicas, round " + round);
+        for (WireLayout layout : List.of(layout(), longLayout())) {
+            SplittableRandom random = new SplittableRandom(11);
+            for (int count = 1; count <= 4; count++) {
+                List<int[]> replicas = new ArrayList<>();
+                for (int k = 0; k < count; k++) {
+                    replicas.add(replica(layout, random));
+                }
+                for (int round = 0; round < 2; round++) {
+                    int[] wire = viaWire(replicas, layout, round);
+                    for (int threads = 1; threads <= 3; threads++) {
+                        assertArrayEquals(wire, Bf16Averaging.averageBits(replicas, layout, SEED, round,
+                                Bf16Averaging.PARAMS_STREAM, "Parameter", threads),
+                                layout + ", " + count + " replicas, round " + round + ", " + threads + " threads");
+                    }
+                }
             }
         }
     }
@@ -83,7 +104,7 @@ class InProcessAveragingTest {
         IllegalStateException wire = assertThrows(IllegalStateException.class,
                 () -> WireArray.encode(bits, layout, "Parameter"));
         IllegalStateException inProcess = assertThrows(IllegalStateException.class, () -> Bf16Averaging.averageBits(
-                List.of(bits), layout, SEED, 0, Bf16Averaging.PARAMS_STREAM, "Parameter"));
+                List.of(bits), layout, SEED, 0, Bf16Averaging.PARAMS_STREAM, "Parameter", 2));
         assertEquals(wire.getMessage(), inProcess.getMessage());
     }
 
@@ -107,7 +128,7 @@ class InProcessAveragingTest {
                 nets.add(net);
             }
             List<MultiLayerNetwork> trained = nets.subList(0, 2);
-            Bf16Averaging.Scratch scratch = new Bf16Averaging.Scratch();
+            Bf16Averaging.Scratch scratch = new Bf16Averaging.Scratch(2);
             for (int round = 0; round < 2; round++) {
                 org.dl4jsr.network.Network first = org.dl4jsr.network.Network.of(nets.get(0));
                 WireLayout paramLayout = WireLayouts.params(first);
