@@ -1,5 +1,8 @@
 package org.dl4jsr.examples.spark;
 
+import org.dl4jsr.examples.Cli;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import java.util.List;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
@@ -36,18 +39,22 @@ public final class SparkIris {
     private SparkIris() {
     }
 
-    public static void main(String[] args) {
-        String masterUrl = null; // spark-submit's --master, else local[*]
+    @Command(name = "spark-iris", mixinStandardHelpOptions = true,
+            description = "Iris trained on Spark with the plugin's parameter-averaging master.")
+    static final class Options {
+        @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: spark-submit's, else local[*])")
+        String masterUrl;
+        @Option(names = "--epochs", paramLabel = "N", converter = Cli.Positive.class, description = "epochs (default 40)")
         int epochs = 40;
-        for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--master")) {
-                masterUrl = args[++i];
-            } else if (args[i].equals("--epochs")) {
-                epochs = Integer.parseInt(args[++i]);
-            } else {
-                throw new IllegalArgumentException("Unknown argument " + args[i] + " (use --master URL, --epochs N)");
-            }
+    }
+
+    public static void main(String[] args) {
+        Options o = new Options();
+        if (!Cli.parseOrExit(o, args)) {
+            return;
         }
+        String masterUrl = o.masterUrl; // spark-submit's --master, else local[*]
+        int epochs = o.epochs;
         // Settings given to spark-submit (--master, --conf) win over the defaults of this example.
         SparkConf conf = new SparkConf().setAppName("dl4j-sr Spark Iris")
                 .setIfMissing("spark.master", "local[*]")
