@@ -10,8 +10,6 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.dl4jsr.Bf16Grid;
-import org.dl4jsr.Bf16Options;
-import org.dl4jsr.Bf16Training;
 import org.dl4jsr.diagnostics.StagnationMeter;
 import org.dl4jsr.diagnostics.TrainingMemory;
 import org.dl4jsr.WarmupCosineSchedule;
@@ -74,7 +72,7 @@ final class LmRun {
         StagnationMeter meter = StagnationMeter.builder().logEvery(c.evalEvery).build();
         net.addListeners(meter);
         if (strategy.attaches()) {
-            Bf16Training.attach(net, Bf16Options.builder().seed(seed).build());
+            Strategies.attach(net, seed);
         }
         String name = strategy.id() + (c.lrMultipliers.size() > 1 ? " lr=" + peakLr : "")
                 + (c.seeds > 1 ? " seed=" + seed : "");
