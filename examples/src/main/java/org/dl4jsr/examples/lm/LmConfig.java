@@ -22,62 +22,62 @@ public final class LmConfig {
 
     @Option(names = "--corpus", paramLabel = "FILE", description = "text file, or a .jar/.zip whose text entries are"
             + " used (default: the -sources.jar the examples build downloads, system property " + CORPUS_PROPERTY + ")")
-    Path corpus;
+    public Path corpus;
     @Option(names = "--preset", paramLabel = "NAME",
             description = "default (about 10 min on 2 cores) | large (docs/lm-experiment.md) | tiny (smoke test); other flags override it")
-    String presetName = "default";
+    public String presetName = "default";
     @Option(names = "--steps", paramLabel = "N", converter = Cli.Positive.class, description = "training steps")
-    int steps = 400;
+    public int steps = 400;
     @Option(names = "--batch", paramLabel = "N", converter = Cli.Positive.class, description = "sequences per minibatch")
-    int batch = 32;
+    public int batch = 32;
     @Option(names = "--length", paramLabel = "N", converter = Cli.Positive.class, description = "context length in bytes (at least 2)")
-    int length = 64;
+    public int length = 64;
     @Option(names = "--width", paramLabel = "N", converter = Cli.Positive.class, description = "model width (a multiple of --heads)")
-    int width = 64;
+    public int width = 64;
     @Option(names = "--heads", paramLabel = "N", converter = Cli.Positive.class, description = "attention heads")
-    int heads = 4;
+    public int heads = 4;
     @Option(names = "--blocks", paramLabel = "N", converter = Cli.Positive.class, description = "transformer blocks")
-    int blocks = 2;
+    public int blocks = 2;
     @Option(names = "--lr", paramLabel = "X", converter = Cli.PositiveReal.class,
             description = "peak learning rate (warm-up then cosine decay to floor * peak)")
-    double peakLr = 2e-3;
+    public double peakLr = 2e-3;
     @Option(names = "--warmup", paramLabel = "N", converter = Cli.NonNegative.class, description = "warm-up steps (fewer than --steps)")
-    int warmup = 40;
+    public int warmup = 40;
     /** Final learning rate of the cosine decay as a fraction of the peak. */
     @Option(names = "--floor", paramLabel = "F", converter = Cli.Fraction.class,
             description = "final learning rate as a fraction of the peak, in [0, 1]")
-    double floor = 0.1;
+    public double floor = 0.1;
     @Option(names = "--weight-decay", paramLabel = "X", converter = Cli.NonNegativeReal.class,
             description = "decoupled weight decay")
-    double weightDecay = 0.1;
+    public double weightDecay = 0.1;
     @Option(names = "--eval-every", paramLabel = "N", converter = Cli.Positive.class, description = "steps between validation losses")
-    int evalEvery = 20;
+    public int evalEvery = 20;
     @Option(names = "--val-windows", paramLabel = "N", converter = Cli.Positive.class, description = "validation windows")
-    int validationWindows = 256;
+    public int validationWindows = 256;
     @Option(names = "--seed", paramLabel = "N", description = "first seed (initial weights, data order, rounding bits)")
-    long seed = 42;
+    public long seed = 42;
     /** Runs per strategy and learning rate, with seeds seed, seed + 1, ... (initial weights, data order, rounding). */
     @Option(names = "--seeds", paramLabel = "N", converter = Cli.Positive.class, description = "train every strategy and rate with"
             + " seeds seed, seed+1, ..., seed+N-1 and report mean, standard deviation and the difference from FP32"
             + " paired by seed")
-    int seeds = 1;
+    public int seeds = 1;
     @Option(names = "--strategies", paramLabel = "LIST", split = ",", converter = StrategyConverter.class,
             completionCandidates = StrategyIds.class, description = "comma-separated subset of ${COMPLETION-CANDIDATES}")
-    List<PrecisionStrategy> strategies; // null until parse: all of them
+    public List<PrecisionStrategy> strategies; // null until parse: all of them
     @Option(names = "--lr-sweep", description = "train at 1x, 2x and 4x the peak learning rate (one table per rate)")
-    boolean lrSweep;
+    public boolean lrSweep;
     @Option(names = "--lr-multipliers", paramLabel = "LIST", split = ",", converter = Cli.PositiveReal.class,
             description = "e.g. 0.25,1,4 (instead of --lr-sweep)")
-    List<Double> lrMultipliers; // null until parse: 1x
+    public List<Double> lrMultipliers; // null until parse: 1x
     @Option(names = "--out", paramLabel = "DIR", description = "where the CSV and PNG files go (default target/lm)")
-    Path out = Path.of("target", "lm");
+    public Path out = Path.of("target", "lm");
     /** Reuse the runs an earlier sweep with the same settings left in {@link #out} (see {@link SweepResume}). */
     @Option(names = "--resume", description = "with --seeds: keep the runs an earlier sweep with the same settings"
             + " left in --out and train only the missing ones; the files then hold this sweep's runs, so list every"
             + " rate to keep (more seeds or rates may be added)")
-    boolean resume;
+    public boolean resume;
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "this text")
-    boolean help;
+    public boolean help;
 
     /** The strategies' ids, for the usage text. */
     static final class StrategyIds implements Iterable<String> {
@@ -189,18 +189,18 @@ public final class LmConfig {
         }
     }
 
-    GptModel.Shape shape() {
+    public GptModel.Shape shape() {
         return new GptModel.Shape(width, heads, blocks, length);
     }
 
     /** One line with every setting, printed at the start and written into the CSV header. */
-    String describe() {
+    public String describe() {
         return runSettings() + " seeds=" + seeds + " lr_multipliers=" + lrMultipliers + " strategies="
                 + Arrays.toString(strategies.stream().map(PrecisionStrategy::id).toArray());
     }
 
     /** The settings that make one run what it is (everything but the sweep's seeds, rates and strategies). */
-    String runSettings() {
+    public String runSettings() {
         return "corpus=" + corpus.getFileName() + " width=" + width + " heads=" + heads + " blocks=" + blocks + " length="
                 + length + " batch=" + batch + " steps=" + steps + " warmup=" + warmup + " peak_lr=" + peakLr
                 + " floor=" + floor + " weight_decay=" + weightDecay + " eval_every=" + evalEvery + " val_windows="

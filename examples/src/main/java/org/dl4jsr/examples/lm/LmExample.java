@@ -1,5 +1,9 @@
 package org.dl4jsr.examples.lm;
 
+import org.dl4jsr.examples.lm.sweep.LmCharts;
+import org.dl4jsr.examples.lm.sweep.LmReport;
+import org.dl4jsr.examples.lm.sweep.Progress;
+import org.dl4jsr.examples.lm.sweep.SweepResume;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;

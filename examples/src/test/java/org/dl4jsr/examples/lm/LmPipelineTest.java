@@ -1,5 +1,8 @@
 package org.dl4jsr.examples.lm;
 
+import org.dl4jsr.examples.lm.sweep.LmReport;
+import org.dl4jsr.examples.lm.sweep.SeedStats;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,5 +1,8 @@
-package org.dl4jsr.examples.lm;
+package org.dl4jsr.examples.lm.sweep;
 
+import org.dl4jsr.examples.lm.LmConfig;
+import org.dl4jsr.examples.lm.LmRun;
+import org.dl4jsr.examples.lm.PrecisionStrategy;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.IOException;
@@ -28,7 +31,7 @@ import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
 /** PNG plots of the LM runs (JFreeChart, headless). */
-final class LmCharts {
+public final class LmCharts {
     private static final Color[] COLOURS = {new Color(0x1f77b4), new Color(0x2ca02c), new Color(0xd62728),
         new Color(0xff7f0e)};
 
@@ -39,7 +42,7 @@ final class LmCharts {
      * Validation loss vs step of the four strategies (top), and each strategy's validation loss relative to FP32 in
      * percent (bottom, when FP32 ran). The first point (the untrained model) is left out so that the curves are legible.
      */
-    static Path validationLoss(Path file, String title, List<LmRun.Result> runs) throws IOException {
+    public static Path validationLoss(Path file, String title, List<LmRun.Result> runs) throws IOException {
         NumberAxis step = new NumberAxis("training step");
         CombinedDomainXYPlot plot = new CombinedDomainXYPlot(step);
         plot.add(panel(runs, "validation loss (nats/byte)", p -> p.validationLoss(), null), 3);
@@ -51,7 +54,7 @@ final class LmCharts {
     }
 
     /** Fraction of updates below half a BF16 step, per evaluation window, and the learning rate. */
-    static Path stalled(Path file, String title, List<LmRun.Result> runs) throws IOException {
+    public static Path stalled(Path file, String title, List<LmRun.Result> runs) throws IOException {
         NumberAxis step = new NumberAxis("training step");
         CombinedDomainXYPlot plot = new CombinedDomainXYPlot(step);
         plot.add(panel(runs, "fraction of updates below half a BF16 step", p -> p.stalledFraction(), null), 3);
@@ -74,7 +77,7 @@ final class LmCharts {
      * spread). Points of one rate are shifted apart by a few percent so that the bars do not overlap. Diverged runs
      * are left out and listed under the title.
      */
-    static Path perplexityVsLearningRate(Path file, LmConfig c, List<LmRun.Result> runs) throws IOException {
+    public static Path perplexityVsLearningRate(Path file, LmConfig c, List<LmRun.Result> runs) throws IOException {
         List<SeedStats.Cell> cells = SeedStats.aggregate(LmReport.seedRuns(c, runs));
         YIntervalSeriesCollection ppl = new YIntervalSeriesCollection();
         YIntervalSeriesCollection diff = new YIntervalSeriesCollection();
