@@ -12,7 +12,7 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * kernel for most activations (relu_bp, tanh_bp, sigmoid_bp, elu_bp, ... fail), so a standard network converted to
  * BF16 could not train. This wrapper widens the input (exactly), runs the wrapped activation in FP32 and rounds the
  * result back to the array's type (to nearest, as any BF16 op would). On FLOAT arrays it is the wrapped activation.
- * JSON-serialisable like any DL4J activation; {@link Bf16Converter} adds and removes it.
+ * JSON-serialisable like any DL4J activation; {@link org.dl4jsr.convert.Bf16Converter} adds and removes it.
  */
 public final class Fp32Activation implements IActivation {
     private static final long serialVersionUID = 1L;

@@ -13,7 +13,7 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * <li>after {@code total}: {@code floor}.</li>
  * </ul>
  * The cosine tail is where BF16 training with round-to-nearest stalls: the learning rate falls towards {@code floor}
- * and most updates drop below half a BF16 step (see {@link StagnationMeter}).
+ * and most updates drop below half a BF16 step (see {@link org.dl4jsr.diagnostics.StagnationMeter}).
  *
  * <p>Serialises with the network configuration like DL4J's own schedules; {@code equals} compares values, so layers
  * that share an equal schedule share one updater block.

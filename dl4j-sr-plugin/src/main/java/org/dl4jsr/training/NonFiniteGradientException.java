@@ -1,6 +1,6 @@
 package org.dl4jsr.training;
 
-/** Thrown (with {@link NonFiniteGradients#THROW}) when a step's gradient holds NaN or infinity. */
+/** Thrown (with {@link org.dl4jsr.NonFiniteGradients#THROW}) when a step's gradient holds NaN or infinity. */
 public final class NonFiniteGradientException extends ArithmeticException {
     private static final long serialVersionUID = 1L;
 

@@ -1,5 +1,6 @@
 package org.dl4jsr.examples;
 
+import picocli.CommandLine.Command;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -32,7 +33,16 @@ public final class ConvertAndContinue {
         return e.accuracy();
     }
 
+    /** No flags besides {@code --help}. */
+    @Command(name = "convert", mixinStandardHelpOptions = true,
+            description = "An FP32 DL4J model file converted to BF16 training, checkpointed, and converted back.")
+    static final class Options {
+    }
+
     public static void main(String[] args) throws Exception {
+        if (!Cli.parseOrExit(new Options(), args)) {
+            return;
+        }
         DataSet iris = IrisData.load();
         Path dir = Files.createTempDirectory("dl4j-sr-convert");
 

@@ -60,7 +60,11 @@ public final class GraphIris {
     }
 
     public static void main(String[] args) {
-        int epochs = args.length > 0 ? Integer.parseInt(args[0]) : 300;
+        Cli.Epochs cli = new Cli.Epochs("graph", 300);
+        if (!Cli.parseOrExit(cli, args)) {
+            return;
+        }
+        int epochs = cli.epochs;
         DataSet iris = IrisData.load();
 
         double fp32 = train(graph(new Adam(0.01)), iris, epochs);

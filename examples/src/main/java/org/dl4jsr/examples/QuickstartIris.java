@@ -54,7 +54,11 @@ public final class QuickstartIris {
     }
 
     public static void main(String[] args) {
-        int epochs = args.length > 0 ? Integer.parseInt(args[0]) : 300;
+        Cli.Epochs cli = new Cli.Epochs("quickstart", 300);
+        if (!Cli.parseOrExit(cli, args)) {
+            return;
+        }
+        int epochs = cli.epochs;
         DataSet iris = IrisData.load();
 
         MultiLayerNetwork fp32 = network(new Adam(0.01));

@@ -1,5 +1,8 @@
 package org.dl4jsr.examples.bench;
 
+import org.dl4jsr.examples.Cli;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -61,42 +64,30 @@ public final class MatmulBenchmark {
         }
     }
 
-    static final String USAGE = String.join("\n",
-            "FLOAT vs BFLOAT16 matrix products on the ND4J backend in use. Flags:",
-            "  --sizes LIST   square sizes n (n x n times n x n), default 256,512,1024",
-            "  --reps R       timed rounds per case (one FP32 and one BF16 product each; medians), default 5;",
-            "                 a case stops after " + MIN_REPS + " rounds once it has run " + MAX_NANOS / 1_000_000_000L
-                    + " s",
-            "  --help         this text",
-            "Threads: ND4J's (OMP_NUM_THREADS=N in the environment). Backend build: the nd4j-native classifier",
-            "(default linux-x86_64; -Ponednn for linux-x86_64-onednn; -Dnd4j.native.classifier=... for others).");
+    @Command(name = "matmul-bench", mixinStandardHelpOptions = true,
+            description = "FLOAT vs BFLOAT16 matrix products on the ND4J backend in use.",
+            footer = {"Threads: ND4J's (OMP_NUM_THREADS=N in the environment). Backend build: the nd4j-native classifier",
+                "(default linux-x86_64; -Ponednn for linux-x86_64-onednn; -Dnd4j.native.classifier=... for others)."})
+    static final class Options {
+        @Option(names = "--sizes", paramLabel = "N", split = ",", converter = Cli.Positive.class,
+                description = "square sizes n (n x n times n x n), default 256,512,1024")
+        int[] sizes = {256, 512, 1024};
+        @Option(names = "--reps", paramLabel = "R", converter = Cli.Positive.class,
+                description = "timed rounds per case (one FP32 and one BF16 product each; medians), default 5;"
+                        + " a case stops after " + MIN_REPS + " rounds once it has run " + (MAX_NANOS / 1_000_000_000L) + " s")
+        int reps = 5;
+    }
 
     private MatmulBenchmark() {
     }
 
     public static void main(String[] args) {
-        int[] sizes = {256, 512, 1024};
-        int reps = 5;
-        try {
-            for (int i = 0; i < args.length; i++) {
-                switch (args[i]) {
-                    case "--help", "-h" -> {
-                        System.out.println(USAGE);
-                        return;
-                    }
-                    case "--sizes" -> sizes = Arrays.stream(value(args, i++).split(",")).map(String::trim)
-                            .mapToInt(Integer::parseInt).toArray();
-                    case "--reps" -> reps = Integer.parseInt(value(args, i++));
-                    default -> throw new IllegalArgumentException("Unknown flag " + args[i]);
-                }
-            }
-            if (reps < 1 || Arrays.stream(sizes).anyMatch(n -> n < 1)) {
-                throw new IllegalArgumentException("--reps and every size must be at least 1");
-            }
-        } catch (IllegalArgumentException e) {
-            System.err.println("Error: " + e.getMessage() + "\n" + USAGE);
-            System.exit(2);
+        Options o = new Options();
+        if (!Cli.parseOrExit(o, args)) {
+            return;
         }
+        int[] sizes = o.sizes;
+        int reps = o.reps;
         String build = describeBackend();
         System.out.println("Matrix products, FLOAT vs BFLOAT16, median of " + reps + " runs; " + build);
         System.out.printf(Locale.ROOT, "%-26s %6s %12s %12s %9s %12s %12s %6s%n", "route", "n", "FP32 GFLOP/s",
@@ -115,13 +106,6 @@ public final class MatmulBenchmark {
                         b.relativeError(), b.order(), build.replace(", ", " ").replace(": ", "="));
             }
         }
-    }
-
-    private static String value(String[] args, int i) {
-        if (i + 1 >= args.length) {
-            throw new IllegalArgumentException(args[i] + " needs a value");
-        }
-        return args[i + 1];
     }
 
     /**

@@ -1,5 +1,8 @@
 package org.dl4jsr.examples.bench;
 
+import org.dl4jsr.examples.Cli;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,20 +35,22 @@ public final class SoakRun {
     private SoakRun() {
     }
 
-    public static void main(String[] args) throws IOException {
+    @Command(name = "soak", mixinStandardHelpOptions = true,
+            description = "A long AdamW-SR run printing RSS, heap and ND4J off-heap memory every N steps.")
+    static final class Options {
+        @Option(names = "--steps", paramLabel = "N", converter = Cli.Positive.class, description = "training steps (5000)")
         int steps = 5000;
+        @Option(names = "--every", paramLabel = "N", converter = Cli.Positive.class, description = "steps between samples (500)")
         int every = 500;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--steps" -> steps = Integer.parseInt(args[++i]);
-                case "--every" -> every = Integer.parseInt(args[++i]);
-                case "--help" -> {
-                    System.out.println("SoakRun [--steps N (5000)] [--every N (500)]");
-                    return;
-                }
-                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (try --help)");
-            }
+    }
+
+    public static void main(String[] args) throws IOException {
+        Options o = new Options();
+        if (!Cli.parseOrExit(o, args)) {
+            return;
         }
+        int steps = o.steps;
+        int every = o.every;
         MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(1).updater(new AdamWSR(1e-3))
                 .weightInit(WeightInit.XAVIER).dataType(DataType.FLOAT).list()
                 .layer(new DenseLayer.Builder().nIn(256).nOut(1024).activation(Activation.RELU).build())

@@ -1,5 +1,8 @@
 package org.dl4jsr.examples.bench;
 
+import org.dl4jsr.examples.Cli;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import java.util.Arrays;
 import java.util.Locale;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -37,19 +40,26 @@ public final class StagnationMeterBenchmark {
     private StagnationMeterBenchmark() {
     }
 
-    public static void main(String[] args) {
+    @Command(name = "meter-bench", mixinStandardHelpOptions = true,
+            description = "AdamW-SR's optimizer step with and without the StagnationMeter.")
+    static final class Options {
+        @Option(names = "--sizes", paramLabel = "N", split = ",", converter = Cli.PositiveLong.class,
+                description = "parameter counts, comma-separated")
         long[] sizes = {1_000_000, 10_000_000};
+        @Option(names = "--reps", paramLabel = "R", converter = Cli.Positive.class, description = "timed runs (median)")
         int reps = 15;
+        @Option(names = "--threads", paramLabel = "T", converter = Cli.Positive.class, description = "ND4J and kernel threads")
         int threads = 2;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--sizes" -> sizes = Arrays.stream(args[++i].split(",")).mapToLong(Long::parseLong).toArray();
-                case "--reps" -> reps = Integer.parseInt(args[++i]);
-                case "--threads" -> threads = Integer.parseInt(args[++i]);
-                default -> throw new IllegalArgumentException("Unknown argument " + args[i]
-                        + " (use --sizes N[,N...] --reps R --threads T)");
-            }
+    }
+
+    public static void main(String[] args) {
+        Options o = new Options();
+        if (!Cli.parseOrExit(o, args)) {
+            return;
         }
+        long[] sizes = o.sizes;
+        int reps = o.reps;
+        int threads = o.threads;
         Nd4j.getEnvironment().setMaxMasterThreads(threads);
         System.out.printf(Locale.ROOT, "AdamW-SR optimizer step with and without StagnationMeter, %d threads, median of"
                 + " %d runs%n", threads, reps);

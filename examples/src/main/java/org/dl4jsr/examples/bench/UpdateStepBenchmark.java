@@ -1,5 +1,8 @@
 package org.dl4jsr.examples.bench;
 
+import org.dl4jsr.examples.Cli;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import java.util.Arrays;
 import java.util.Locale;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -49,26 +52,26 @@ public final class UpdateStepBenchmark {
     private UpdateStepBenchmark() {
     }
 
-    public static void main(String[] args) {
+    @Command(name = "bench", mixinStandardHelpOptions = true,
+            description = "The optimizer step: DL4J's Adam against AdamW-SR, with a memory-copy figure.")
+    static final class Options {
+        @Option(names = "--sizes", paramLabel = "N", split = ",", converter = Cli.PositiveLong.class,
+                description = "parameter counts, comma-separated")
         long[] sizes = {1_000_000, 10_000_000, 50_000_000};
+        @Option(names = "--reps", paramLabel = "R", converter = Cli.Positive.class, description = "timed runs (median)")
         int reps = 15;
+        @Option(names = "--threads", paramLabel = "T", converter = Cli.Positive.class, description = "ND4J and kernel threads")
         int threads = 2;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--sizes":
-                    sizes = Arrays.stream(args[++i].split(",")).mapToLong(Long::parseLong).toArray();
-                    break;
-                case "--reps":
-                    reps = Integer.parseInt(args[++i]);
-                    break;
-                case "--threads":
-                    threads = Integer.parseInt(args[++i]);
-                    break;
-                default:
-                    throw new IllegalArgumentException("Unknown argument " + args[i]
-                            + " (use --sizes N[,N...] --reps R --threads T)");
-            }
+    }
+
+    public static void main(String[] args) {
+        Options o = new Options();
+        if (!Cli.parseOrExit(o, args)) {
+            return;
         }
+        long[] sizes = o.sizes;
+        int reps = o.reps;
+        int threads = o.threads;
         Nd4j.getEnvironment().setMaxMasterThreads(threads);
         System.out.printf(Locale.ROOT, "Update step, FLOAT network, %d threads, median of %d runs (ND4J backend %s)%n",
                 threads, reps, Nd4j.getBackend().getClass().getSimpleName());

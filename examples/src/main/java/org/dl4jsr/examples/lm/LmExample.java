@@ -1,5 +1,9 @@
 package org.dl4jsr.examples.lm;
 
+import org.dl4jsr.examples.lm.sweep.LmCharts;
+import org.dl4jsr.examples.lm.sweep.LmReport;
+import org.dl4jsr.examples.lm.sweep.Progress;
+import org.dl4jsr.examples.lm.sweep.SweepResume;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -38,11 +42,22 @@ public final class LmExample {
     static int execute(String[] args, PrintStream out, PrintStream err) throws IOException {
         System.setProperty("java.awt.headless", "true");
         if (LmConfig.wantsHelp(args)) {
-            out.println(LmConfig.USAGE);
+            out.print(LmConfig.usage());
             return 0;
         }
+        LmConfig config;
         try {
-            run(LmConfig.parse(args), out);
+            config = LmConfig.parse(args);
+        } catch (org.dl4jsr.examples.Cli.BadFlagException e) {
+            err.println("Error: " + e.getMessage());
+            err.print(LmConfig.usage());
+            return 2;
+        } catch (IllegalArgumentException e) {
+            err.println("Error: " + e.getMessage());
+            return 2;
+        }
+        try {
+            run(config, out);
             return 0;
         } catch (IllegalArgumentException e) {
             err.println("Error: " + e.getMessage());

@@ -1,5 +1,6 @@
 package org.dl4jsr.examples.lm;
 
+import org.dl4jsr.examples.lm.sweep.Progress;
 import org.dl4jsr.diagnostics.StagnationReport;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -10,8 +11,6 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.dl4jsr.Bf16Grid;
-import org.dl4jsr.Bf16Options;
-import org.dl4jsr.Bf16Training;
 import org.dl4jsr.diagnostics.StagnationMeter;
 import org.dl4jsr.diagnostics.TrainingMemory;
 import org.dl4jsr.WarmupCosineSchedule;
@@ -19,9 +18,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /** Trains the model once with one strategy and learning rate, evaluating the validation loss along the way. */
-final class LmRun {
+public final class LmRun {
     /** One evaluation point: after {@code step} training steps. Losses in nats per byte. */
-    record Point(int step, double learningRate, double trainLoss, double validationLoss, double stalledFraction,
+    public record Point(int step, double learningRate, double trainLoss, double validationLoss, double stalledFraction,
                  double relativeUpdate) {
     }
 
@@ -36,15 +35,15 @@ final class LmRun {
      * What one run measured. {@code divergedAtStep} is 0 for a run that finished, else the step whose loss was
      * non-finite or above {@link #DIVERGED_LOSS}; such a run stopped there and its validation loss is NaN.
      */
-    record Result(PrecisionStrategy strategy, double peakLr, long seed, List<Point> curve, double validationLoss,
+    public record Result(PrecisionStrategy strategy, double peakLr, long seed, List<Point> curve, double validationLoss,
                   double tokensPerSecond, double bytesPerParameter, double stalledFraction, long parameters,
                   long offGridWeights, double meterMillisPerStep, double trainingSeconds, int divergedAtStep,
                   MultiLayerNetwork net) {
-        double perplexity() {
+        public double perplexity() {
             return Math.exp(validationLoss);
         }
 
-        boolean diverged() {
+        public boolean diverged() {
             return divergedAtStep > 0;
         }
 
@@ -55,7 +54,7 @@ final class LmRun {
                     null);
         }
 
-        double bitsPerByte() {
+        public double bitsPerByte() {
             return validationLoss / Math.log(2);
         }
     }
@@ -74,7 +73,7 @@ final class LmRun {
         StagnationMeter meter = StagnationMeter.builder().logEvery(c.evalEvery).build();
         net.addListeners(meter);
         if (strategy.attaches()) {
-            Bf16Training.attach(net, Bf16Options.builder().seed(seed).build());
+            Strategies.attach(net, seed);
         }
         String name = strategy.id() + (c.lrMultipliers.size() > 1 ? " lr=" + peakLr : "")
                 + (c.seeds > 1 ? " seed=" + seed : "");

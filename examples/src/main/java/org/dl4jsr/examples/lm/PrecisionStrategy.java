@@ -1,12 +1,7 @@
 package org.dl4jsr.examples.lm;
 
-import java.util.List;
 import java.util.Locale;
-import org.dl4jsr.AdamWSR;
-import org.dl4jsr.rounding.Rounding;
-import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.schedule.ISchedule;
-import org.nd4j.linalg.learning.regularization.WeightDecay;
 
 /**
  * The paper's four ways to train the same model. All use AdamW with the same hyper-parameters, schedule and
@@ -52,25 +47,13 @@ public enum PrecisionStrategy {
         throw new IllegalArgumentException("Unknown strategy '" + id + "': use fp32, mixed, bf16 or bf16-sr");
     }
 
-    /** Updaters and regularisation of this strategy. */
+    /** Updaters and regularisation of this strategy (configured in {@link Strategies}). */
     public GptModel.Optimisation optimisation(ISchedule learningRate, double weightDecay, long seed) {
-        if (this == FP32) {
-            // Per layer (see GptModel): DL4J applies WeightDecay after Adam, lr_t * wd * w, i.e. decoupled AdamW.
-            return new GptModel.Optimisation(new Adam(learningRate), new Adam(learningRate),
-                    List.of(new WeightDecay(weightDecay, true)));
-        }
-        AdamWSR.Builder b = AdamWSR.builder().learningRateSchedule(learningRate).seed(seed);
-        switch (this) {
-            case MIXED:
-                b.masterWeights(true).weightRounding(Rounding.NEAREST).stateRounding(Rounding.NONE);
-                break;
-            case BF16_NEAREST:
-                b.weightRounding(Rounding.NEAREST).stateRounding(Rounding.NEAREST).compactState(true);
-                break;
-            default:
-                b.compactState(true); // m and v as the two BF16 halves of one 32-bit slot: same values, less memory
-                break;
-        }
-        return new GptModel.Optimisation(b.weightDecay(weightDecay).build(), b.weightDecay(0).build(), List.of());
+        return switch (this) {
+            case FP32 -> Strategies.fp32(learningRate, weightDecay);
+            case MIXED -> Strategies.mixed(learningRate, weightDecay, seed);
+            case BF16_NEAREST -> Strategies.bf16Nearest(learningRate, weightDecay, seed);
+            case BF16_SR -> Strategies.bf16Sr(learningRate, weightDecay, seed);
+        };
     }
 }

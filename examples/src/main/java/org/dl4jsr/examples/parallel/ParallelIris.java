@@ -1,5 +1,6 @@
 package org.dl4jsr.examples.parallel;
 
+import org.dl4jsr.examples.Cli;
 import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
@@ -49,7 +50,11 @@ public final class ParallelIris {
     }
 
     public static void main(String[] args) {
-        int epochs = args.length > 0 ? Integer.parseInt(args[0]) : 30;
+        Cli.Epochs cli = new Cli.Epochs("parallel", 30);
+        if (!Cli.parseOrExit(cli, args)) {
+            return;
+        }
+        int epochs = cli.epochs;
         DataSet iris = IrisData.load();
         DataSet shuffled = iris.copy();
         shuffled.shuffle(7);

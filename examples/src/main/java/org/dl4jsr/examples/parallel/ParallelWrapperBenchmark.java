@@ -1,5 +1,8 @@
 package org.dl4jsr.examples.parallel;
 
+import org.dl4jsr.examples.Cli;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -46,26 +49,28 @@ public final class ParallelWrapperBenchmark {
     private ParallelWrapperBenchmark() {
     }
 
-    public static void main(String[] args) {
+    @Command(name = "parallel-bench", mixinStandardHelpOptions = true,
+            description = "ParallelWrapper throughput and averaging cost, DL4J's FP32 Adam against AdamWSR.")
+    static final class Options {
+        @Option(names = "--hidden", paramLabel = "N", converter = Cli.Positive.class, description = "hidden width")
         int hidden = 1024;
+        @Option(names = "--batch", paramLabel = "N", converter = Cli.Positive.class, description = "minibatch size")
         int batch = 128;
+        @Option(names = "--batches", paramLabel = "N", converter = Cli.Positive.class, description = "minibatches per fit")
         int batches = 24;
+        @Option(names = "--reps", paramLabel = "N", converter = Cli.Positive.class, description = "timed fits (median)")
         int reps = 5;
+        @Option(names = "--frequency", paramLabel = "N", converter = Cli.Positive.class,
+                description = "minibatches per worker between averaging rounds")
         int frequency = 4;
-        for (int i = 0; i < args.length; i++) {
-            String v = i + 1 < args.length ? args[i + 1] : "";
-            switch (args[i]) {
-                case "--hidden": hidden = Integer.parseInt(v); i++; break;
-                case "--batch": batch = Integer.parseInt(v); i++; break;
-                case "--batches": batches = Integer.parseInt(v); i++; break;
-                case "--reps": reps = Integer.parseInt(v); i++; break;
-                case "--frequency": frequency = Integer.parseInt(v); i++; break;
-                default:
-                    throw new IllegalArgumentException("Unknown argument " + args[i]
-                            + "; use --hidden --batch --batches --reps --frequency");
-            }
+    }
+
+    public static void main(String[] args) {
+        Options o = new Options();
+        if (!Cli.parseOrExit(o, args)) {
+            return;
         }
-        run(hidden, batch, batches, reps, frequency);
+        run(o.hidden, o.batch, o.batches, o.reps, o.frequency);
         System.exit(0); // hung DL4J fits (if any) leave threads behind
     }
 

@@ -1,5 +1,8 @@
 package org.dl4jsr.examples.parallel;
 
+import org.dl4jsr.examples.Cli;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
@@ -38,8 +41,19 @@ public final class SharedGradientsHangProbe {
     private SharedGradientsHangProbe() {
     }
 
+    @Command(name = "parallel-hang-probe", mixinStandardHelpOptions = true,
+            description = "Repeated ParallelWrapper SHARED_GRADIENTS fits, DL4J's trainers against the plugin's.")
+    static final class Options {
+        @Option(names = "--fits", paramLabel = "N", converter = Cli.Positive.class, description = "fits of one wrapper (30)")
+        int fits = 30;
+    }
+
     public static void main(String[] args) throws InterruptedException {
-        int fits = args.length == 2 && args[0].equals("--fits") ? Integer.parseInt(args[1]) : 30;
+        Options o = new Options();
+        if (!Cli.parseOrExit(o, args)) {
+            return;
+        }
+        int fits = o.fits;
         DataSet iris = IrisData.load();
         iris.shuffle(123);
         List<DataSet> batches = new ArrayList<>(iris.batchBy(10));

@@ -1,5 +1,8 @@
 package org.dl4jsr.examples.spark;
 
+import org.dl4jsr.examples.Cli;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -48,31 +51,42 @@ public final class SparkAveragingBenchmark {
     private SparkAveragingBenchmark() {
     }
 
-    public static void main(String[] args) {
+    @Command(name = "spark-bench", mixinStandardHelpOptions = true,
+            description = "Bytes and seconds per Spark averaging round, DL4J's master against the BF16 master.")
+    static final class Options {
+        @Option(names = "--hidden", paramLabel = "N", converter = Cli.Positive.class, description = "hidden width")
         int hidden = 1024;
+        @Option(names = "--rounds", paramLabel = "N", converter = Cli.Positive.class, description = "timed rounds")
         int rounds = 10;
+        @Option(names = "--warmup", paramLabel = "N", converter = Cli.NonNegative.class, description = "warm-up rounds")
         int warmup = 2;
+        @Option(names = "--workers", paramLabel = "N", converter = Cli.Positive.class, description = "Spark workers")
         int workers = 2;
+        @Option(names = "--batch", paramLabel = "N", converter = Cli.Positive.class, description = "minibatch size")
         int batch = 32;
+        @Option(names = "--frequency", paramLabel = "N", converter = Cli.Positive.class,
+                description = "minibatches between averaging rounds")
         int frequency = 2;
+        @Option(names = "--compress", paramLabel = "true|false", arity = "1", converter = Cli.StrictBoolean.class,
+                description = "Spark's lz4 broadcast compression")
         boolean compress = false;
-        String masterUrl = null; // spark-submit's --master, else local[workers]
-        for (int i = 0; i < args.length; i++) {
-            String v = i + 1 < args.length ? args[i + 1] : "";
-            switch (args[i]) {
-                case "--hidden": hidden = Integer.parseInt(v); i++; break;
-                case "--rounds": rounds = Integer.parseInt(v); i++; break;
-                case "--warmup": warmup = Integer.parseInt(v); i++; break;
-                case "--workers": workers = Integer.parseInt(v); i++; break;
-                case "--batch": batch = Integer.parseInt(v); i++; break;
-                case "--frequency": frequency = Integer.parseInt(v); i++; break;
-                case "--compress": compress = Boolean.parseBoolean(v); i++; break;
-                case "--master": masterUrl = v; i++; break;
-                default:
-                    throw new IllegalArgumentException("Unknown argument " + args[i] + "; use --hidden --rounds --warmup"
-                            + " --workers --batch --frequency --compress --master");
-            }
+        @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: spark-submit's, else local[workers])")
+        String masterUrl;
+    }
+
+    public static void main(String[] args) {
+        Options o = new Options();
+        if (!Cli.parseOrExit(o, args)) {
+            return;
         }
+        int hidden = o.hidden;
+        int rounds = o.rounds;
+        int warmup = o.warmup;
+        int workers = o.workers;
+        int batch = o.batch;
+        int frequency = o.frequency;
+        boolean compress = o.compress;
+        String masterUrl = o.masterUrl; // spark-submit's --master, else local[workers]
         SparkConf conf = new SparkConf().setIfMissing("spark.master", "local[" + workers + "]")
                 .setAppName("dl4j-sr Spark benchmark")
                 .setIfMissing("spark.ui.enabled", "false").setIfMissing("spark.ui.showConsoleProgress", "false")

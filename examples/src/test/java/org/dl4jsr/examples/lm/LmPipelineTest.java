@@ -1,5 +1,8 @@
 package org.dl4jsr.examples.lm;
 
+import org.dl4jsr.examples.lm.sweep.LmReport;
+import org.dl4jsr.examples.lm.sweep.SeedStats;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -181,7 +184,8 @@ class LmPipelineTest {
         assertEquals(0, LmExample.execute(new String[] {"--preset", "tiny", "-h"}, o, e));
         assertEquals("", err.toString(StandardCharsets.UTF_8));
         assertEquals(2, LmExample.execute(new String[] {"--seeds", "0"}, o, e));
-        assertTrue(err.toString(StandardCharsets.UTF_8).contains("--seeds must be at least 1"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("'--seeds'")
+                && err.toString(StandardCharsets.UTF_8).contains("must be at least 1"), err.toString(StandardCharsets.UTF_8));
     }
 
     @Test
@@ -190,7 +194,15 @@ class LmPipelineTest {
                 () -> LmExample.run(tiny("--corpus", out.resolve("missing.txt").toString()), System.out));
         assertTrue(e.getMessage().contains("missing.txt"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> tiny("--steps", "ten"));
-        assertThrows(IllegalArgumentException.class, () -> tiny("--strategies", "fp16"));
+        IllegalArgumentException strategy = assertThrows(IllegalArgumentException.class,
+                () -> tiny("--strategies", "fp16"));
+        assertTrue(strategy.getMessage().contains("--strategies") && strategy.getMessage().contains("fp16"),
+                strategy.getMessage());
+        // a seed is a whole number: 1.5 used to be truncated to 1
+        IllegalArgumentException seed = assertThrows(IllegalArgumentException.class, () -> tiny("--seed", "1.5"));
+        assertTrue(seed.getMessage().contains("--seed") && seed.getMessage().contains("1.5"), seed.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> tiny("--lr-sweep", "--lr-multipliers", "1,2"));
+        assertThrows(IllegalArgumentException.class, () -> tiny("--preset", "huge"));
         assertThrows(IllegalArgumentException.class, () -> tiny("--bogus", "1"));
         assertThrows(IllegalArgumentException.class, () -> tiny("--width", "15", "--heads", "2"));
         assertThrows(IllegalArgumentException.class, () -> tiny("--floor", "2"));

@@ -1,5 +1,8 @@
-package org.dl4jsr.examples.lm;
+package org.dl4jsr.examples.lm.sweep;
 
+import org.dl4jsr.examples.lm.LmConfig;
+import org.dl4jsr.examples.lm.LmRun;
+import org.dl4jsr.examples.lm.PrecisionStrategy;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -9,17 +12,17 @@ import java.util.List;
 import java.util.Locale;
 
 /** The results table, the {@code RESULT} lines and the CSV files of the LM experiment. */
-final class LmReport {
-    static final String CURVES_CSV = "lm-curves.csv";
-    static final String SUMMARY_CSV = "lm-summary.csv";
-    static final String SEEDS_CSV = "lm-seeds.csv";
-    static final String SEEDS_PNG = "lm-seeds-ppl-vs-lr.png";
+public final class LmReport {
+    public static final String CURVES_CSV = "lm-curves.csv";
+    public static final String SUMMARY_CSV = "lm-summary.csv";
+    public static final String SEEDS_CSV = "lm-seeds.csv";
+    public static final String SEEDS_PNG = "lm-seeds-ppl-vs-lr.png";
 
     private LmReport() {
     }
 
     /** Prints the table and RESULT lines of the runs at one peak learning rate. */
-    static void printTable(PrintStream out, LmConfig c, double peakLr, List<LmRun.Result> runs) {
+    public static void printTable(PrintStream out, LmConfig c, double peakLr, List<LmRun.Result> runs) {
         LmRun.Result fp32 = reference(runs);
         out.printf(Locale.ROOT, "%nValidation after %d steps, peak learning rate %s (%d parameters):%n", c.steps,
                 peakLr, runs.get(0).parameters());
@@ -47,7 +50,7 @@ final class LmReport {
         }
     }
 
-    static LmRun.Result reference(List<LmRun.Result> runs) {
+    public static LmRun.Result reference(List<LmRun.Result> runs) {
         return runs.stream().filter(r -> r.strategy() == PrecisionStrategy.FP32).findFirst().orElse(null);
     }
 
@@ -59,7 +62,7 @@ final class LmReport {
     }
 
     /** lm-curves.csv: one row per evaluation point of every run (a diverged run ends with its diverging step). */
-    static Path writeCurves(Path dir, List<LmRun.Result> runs) throws IOException {
+    public static Path writeCurves(Path dir, List<LmRun.Result> runs) throws IOException {
         List<String> lines = new ArrayList<>();
         lines.add("peak_lr,strategy,step,lr,train_loss,val_loss,val_bits_per_byte,stalled_fraction,relative_update,seed");
         for (LmRun.Result r : runs) {
@@ -77,7 +80,7 @@ final class LmReport {
      * lm-summary.csv: one row per run; {@code diverged_at_step} is 0 for a run that finished (its loss columns are
      * empty otherwise).
      */
-    static Path writeSummary(Path dir, LmConfig c, List<LmRun.Result> runs) throws IOException {
+    public static Path writeSummary(Path dir, LmConfig c, List<LmRun.Result> runs) throws IOException {
         List<String> lines = new ArrayList<>();
         lines.add("peak_lr,strategy,steps,val_loss,perplexity,bits_per_byte,tokens_per_s,bytes_per_param,"
                 + "stalled_fraction,off_grid_weights,meter_ms_per_step,training_seconds,lr_multiplier,seed,"
@@ -93,13 +96,13 @@ final class LmReport {
     }
 
     /** The runs as the seed aggregation sees them. */
-    static List<SeedStats.Run> seedRuns(LmConfig c, List<LmRun.Result> runs) {
+    public static List<SeedStats.Run> seedRuns(LmConfig c, List<LmRun.Result> runs) {
         return runs.stream().map(r -> new SeedStats.Run(multiplier(c, r), r.strategy(), r.seed(), r.perplexity(),
                 r.diverged())).toList();
     }
 
     /** lm-seeds.csv: per multiplier and strategy, mean and spread over seeds and the paired difference from FP32. */
-    static Path writeSeeds(Path dir, LmConfig c, List<LmRun.Result> runs) throws IOException {
+    public static Path writeSeeds(Path dir, LmConfig c, List<LmRun.Result> runs) throws IOException {
         List<String> lines = new ArrayList<>();
         lines.add("# " + c.describe());
         lines.add("# diff = 100 (ppl / ppl_fp32 - 1) per seed; exceeds_seed_spread: |diff_mean| > t(0.975, pairs-1)"
@@ -117,7 +120,7 @@ final class LmReport {
     }
 
     /** The seed table of one multiplier (or of all when {@code onlyMultiplier} is NaN), with RESULT lines. */
-    static void printSeedTable(PrintStream out, LmConfig c, List<LmRun.Result> runs, double onlyMultiplier) {
+    public static void printSeedTable(PrintStream out, LmConfig c, List<LmRun.Result> runs, double onlyMultiplier) {
         out.printf(Locale.ROOT, "%nValidation perplexity/byte over seeds (%d steps; mean +- sd over finished runs; vs FP32"
                 + " = per-seed difference, mean +- sd; * = exceeds the seed spread: |mean| > t(0.975, k-1) * sd/sqrt(k),"
                 + " paired t-test over k seeds):%n", c.steps);
@@ -149,7 +152,7 @@ final class LmReport {
     }
 
     /** The configured multiplier of a run (looked up, not divided, so that 0.1 stays 0.1 in the tables). */
-    static double multiplier(LmConfig c, LmRun.Result r) {
+    public static double multiplier(LmConfig c, LmRun.Result r) {
         double best = r.peakLr() / c.peakLr;
         for (double m : c.lrMultipliers) {
             if (Math.abs(m * c.peakLr - r.peakLr()) <= 1e-12 * r.peakLr()) {

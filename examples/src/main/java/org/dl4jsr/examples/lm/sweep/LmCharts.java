@@ -1,5 +1,8 @@
-package org.dl4jsr.examples.lm;
+package org.dl4jsr.examples.lm.sweep;
 
+import org.dl4jsr.examples.lm.LmConfig;
+import org.dl4jsr.examples.lm.LmRun;
+import org.dl4jsr.examples.lm.PrecisionStrategy;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.IOException;
@@ -13,6 +16,11 @@ import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.CombinedDomainXYPlot;
 import org.jfree.chart.axis.LogAxis;
+import java.awt.Graphics2D;
+import java.awt.geom.Rectangle2D;
+import org.jfree.chart.axis.NumberTick;
+import org.jfree.chart.ui.RectangleEdge;
+import org.jfree.chart.ui.TextAnchor;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYErrorRenderer;
 import org.jfree.chart.title.TextTitle;
@@ -23,7 +31,7 @@ import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
 /** PNG plots of the LM runs (JFreeChart, headless). */
-final class LmCharts {
+public final class LmCharts {
     private static final Color[] COLOURS = {new Color(0x1f77b4), new Color(0x2ca02c), new Color(0xd62728),
         new Color(0xff7f0e)};
 
@@ -34,7 +42,7 @@ final class LmCharts {
      * Validation loss vs step of the four strategies (top), and each strategy's validation loss relative to FP32 in
      * percent (bottom, when FP32 ran). The first point (the untrained model) is left out so that the curves are legible.
      */
-    static Path validationLoss(Path file, String title, List<LmRun.Result> runs) throws IOException {
+    public static Path validationLoss(Path file, String title, List<LmRun.Result> runs) throws IOException {
         NumberAxis step = new NumberAxis("training step");
         CombinedDomainXYPlot plot = new CombinedDomainXYPlot(step);
         plot.add(panel(runs, "validation loss (nats/byte)", p -> p.validationLoss(), null), 3);
@@ -46,7 +54,7 @@ final class LmCharts {
     }
 
     /** Fraction of updates below half a BF16 step, per evaluation window, and the learning rate. */
-    static Path stalled(Path file, String title, List<LmRun.Result> runs) throws IOException {
+    public static Path stalled(Path file, String title, List<LmRun.Result> runs) throws IOException {
         NumberAxis step = new NumberAxis("training step");
         CombinedDomainXYPlot plot = new CombinedDomainXYPlot(step);
         plot.add(panel(runs, "fraction of updates below half a BF16 step", p -> p.stalledFraction(), null), 3);
@@ -69,7 +77,7 @@ final class LmCharts {
      * spread). Points of one rate are shifted apart by a few percent so that the bars do not overlap. Diverged runs
      * are left out and listed under the title.
      */
-    static Path perplexityVsLearningRate(Path file, LmConfig c, List<LmRun.Result> runs) throws IOException {
+    public static Path perplexityVsLearningRate(Path file, LmConfig c, List<LmRun.Result> runs) throws IOException {
         List<SeedStats.Cell> cells = SeedStats.aggregate(LmReport.seedRuns(c, runs));
         YIntervalSeriesCollection ppl = new YIntervalSeriesCollection();
         YIntervalSeriesCollection diff = new YIntervalSeriesCollection();
@@ -86,7 +94,7 @@ final class LmCharts {
                 double lr = c.peakLr * x.multiplier() * shift;
                 if (x.diverged() > 0) {
                     diverged.add(String.format(Locale.ROOT, "%s %d/%d at %sx", s.id(), x.diverged(), x.runs(),
-                            x.multiplier()));
+                            TrainedRatesAxis.label(x.multiplier())));
                 }
                 if (x.finished() > 0) {
                     double sd = Double.isNaN(x.sdPerplexity()) ? 0 : x.sdPerplexity();
@@ -100,22 +108,59 @@ final class LmCharts {
             ppl.addSeries(p);
             diff.addSeries(d);
         }
-        LogAxis lr = new LogAxis("peak learning rate (log scale)");
-        lr.setSmallestValue(1e-6);
-        lr.setNumberFormatOverride(new java.text.DecimalFormat("0.0###"));
+        LogAxis lr = new TrainedRatesAxis(c.peakLr, c.lrMultipliers);
         CombinedDomainXYPlot plot = new CombinedDomainXYPlot(lr);
-        plot.add(new XYPlot(ppl, null, axis("validation perplexity/byte (mean +- sd over seeds)"), errorRenderer()), 3);
+        plot.add(new XYPlot(ppl, null, axis("perplexity/byte (mean +- sd)"), errorRenderer()), 3);
         XYErrorRenderer second = errorRenderer();
         for (PrecisionStrategy s : PrecisionStrategy.values()) {
             second.setSeriesVisibleInLegend(s.ordinal(), false); // one legend entry per strategy
         }
-        plot.add(new XYPlot(diff, null, axis("vs FP32, paired by seed (%, mean +- 95% CI)"), second), 2);
+        plot.add(new XYPlot(diff, null, axis("vs FP32 by seed (%, 95% CI)"), second), 2);
         String title = String.format(Locale.ROOT, "Byte-level GPT, %d steps, up to %d seeds per point", c.steps,
                 c.seeds);
         JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
         chart.addSubtitle(new TextTitle(diverged.isEmpty() ? "no run diverged"
                 : "diverged (left out): " + String.join(", ", diverged)));
         return save(file, chart);
+    }
+
+    /**
+     * A log axis whose ticks are the peak rates actually trained, labelled with the rate and its multiple of the
+     * default ("0.001 (0.5x)"). LogAxis's own ticks, rounded to a few decimals, printed the same label several times.
+     */
+    static final class TrainedRatesAxis extends LogAxis {
+        private static final long serialVersionUID = 1L;
+        private final double peakLr;
+        private final List<Double> multipliers;
+
+        TrainedRatesAxis(double peakLr, List<Double> multipliers) {
+            super("peak learning rate (log scale; x = multiple of the default " + label(peakLr) + ")");
+            this.peakLr = peakLr;
+            this.multipliers = List.copyOf(multipliers);
+            setSmallestValue(1e-9);
+        }
+
+        @Override
+        @SuppressWarnings("rawtypes")
+        protected List refreshTicksHorizontal(Graphics2D g2, Rectangle2D dataArea, RectangleEdge edge) {
+            return ticks();
+        }
+
+        /** One tick per trained rate, in the order given. */
+        List<NumberTick> ticks() {
+            List<NumberTick> ticks = new ArrayList<>();
+            for (double m : multipliers) {
+                ticks.add(new NumberTick(peakLr * m, label(peakLr * m) + " (" + label(m) + "x)",
+                        TextAnchor.TOP_CENTER, TextAnchor.CENTER, 0.0));
+            }
+            return ticks;
+        }
+
+        /** A number with as many digits as it needs and no more (4 significant digits at most). */
+        static String label(double value) {
+            return new java.math.BigDecimal(value).round(new java.math.MathContext(4)).stripTrailingZeros()
+                    .toPlainString();
+        }
     }
 
     private static XYErrorRenderer errorRenderer() {

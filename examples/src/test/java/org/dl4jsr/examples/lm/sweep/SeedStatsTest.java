@@ -1,4 +1,6 @@
-package org.dl4jsr.examples.lm;
+package org.dl4jsr.examples.lm.sweep;
+
+import org.dl4jsr.examples.lm.PrecisionStrategy;
 
 import static org.dl4jsr.examples.lm.PrecisionStrategy.BF16_NEAREST;
 import static org.dl4jsr.examples.lm.PrecisionStrategy.BF16_SR;

@@ -1,5 +1,8 @@
-package org.dl4jsr.examples.lm;
+package org.dl4jsr.examples.lm.sweep;
 
+import org.dl4jsr.examples.lm.LmConfig;
+import org.dl4jsr.examples.lm.LmRun;
+import org.dl4jsr.examples.lm.PrecisionStrategy;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,9 +19,9 @@ import java.util.TreeMap;
  * {@code |mean d| > t(0.975, k - 1) * sd(d) / sqrt(k)} over the k seeds where both runs finished (k >= 2). With few
  * seeds the t quantile is large (12.7 for 2 seeds, 4.30 for 3, 3.18 for 4), so the test is strict, not lenient.
  */
-final class SeedStats {
+public final class SeedStats {
     /** A run reduced to what the aggregation needs; {@code perplexity} is NaN for a diverged run. */
-    record Run(double multiplier, PrecisionStrategy strategy, long seed, double perplexity, boolean diverged) {
+    public record Run(double multiplier, PrecisionStrategy strategy, long seed, double perplexity, boolean diverged) {
     }
 
     /**
@@ -26,7 +29,7 @@ final class SeedStats {
      * the paired difference from FP32 in percent over {@code pairs} seeds (NaN when there are none; sd and
      * standard error NaN below 2 pairs).
      */
-    record Cell(double multiplier, PrecisionStrategy strategy, int runs, int diverged, double meanPerplexity,
+    public record Cell(double multiplier, PrecisionStrategy strategy, int runs, int diverged, double meanPerplexity,
                 double sdPerplexity, int pairs, double meanDiffPercent, double sdDiffPercent, double seDiffPercent,
                 double tCritical, boolean exceedsSpread) {
         int finished() {
@@ -43,7 +46,7 @@ final class SeedStats {
     }
 
     /** Cells ordered by multiplier, then by strategy (declaration order). */
-    static List<Cell> aggregate(List<Run> runs) {
+    public static List<Cell> aggregate(List<Run> runs) {
         Map<Double, Map<PrecisionStrategy, List<Run>>> byMultiplier = new TreeMap<>();
         for (Run r : runs) {
             byMultiplier.computeIfAbsent(r.multiplier(), m -> new TreeMap<>())
@@ -93,12 +96,12 @@ final class SeedStats {
         return bySeed;
     }
 
-    static double mean(List<Double> values) {
+    public static double mean(List<Double> values) {
         return values.isEmpty() ? Double.NaN : values.stream().mapToDouble(Double::doubleValue).sum() / values.size();
     }
 
     /** Sample standard deviation (n - 1 in the denominator); NaN for fewer than two values. */
-    static double sd(List<Double> values) {
+    public static double sd(List<Double> values) {
         if (values.size() < 2) {
             return Double.NaN;
         }
@@ -112,7 +115,7 @@ final class SeedStats {
         2.052, 2.048, 2.045, 2.042};
 
     /** The 97.5% quantile of Student's t with {@code df} degrees of freedom (table to 30, then an expansion). */
-    static double tQuantile975(int df) {
+    public static double tQuantile975(int df) {
         if (df < 1) {
             throw new IllegalArgumentException("degrees of freedom must be at least 1, got " + df);
         }

@@ -1,5 +1,8 @@
-package org.dl4jsr.examples.lm;
+package org.dl4jsr.examples.lm.sweep;
 
+import org.dl4jsr.examples.lm.LmConfig;
+import org.dl4jsr.examples.lm.LmRun;
+import org.dl4jsr.examples.lm.PrecisionStrategy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +19,7 @@ import java.util.Optional;
  * groups of one learning rate and one seed: every strategy of a group then comes from the same session, as a fresh
  * run would.
  */
-final class SweepResume {
+public final class SweepResume {
     private final Map<String, LmRun.Result> runs;
 
     private SweepResume(Map<String, LmRun.Result> runs) {
@@ -24,12 +27,12 @@ final class SweepResume {
     }
 
     /** Nothing to reuse: every run is trained. */
-    static SweepResume none() {
+    public static SweepResume none() {
         return new SweepResume(Map.of());
     }
 
     /** The runs recorded in {@code c.out}; fails if they were made with other settings or the files are missing. */
-    static SweepResume read(LmConfig c) throws IOException {
+    public static SweepResume read(LmConfig c) throws IOException {
         Path seeds = c.out.resolve(LmReport.SEEDS_CSV);
         Path summary = c.out.resolve(LmReport.SUMMARY_CSV);
         Path curves = c.out.resolve(LmReport.CURVES_CSV);
@@ -75,7 +78,7 @@ final class SweepResume {
     }
 
     /** Every strategy's earlier run at this learning rate and seed, or empty if any of them is missing. */
-    Optional<List<LmRun.Result>> group(List<PrecisionStrategy> strategies, double peakLr, long seed) {
+    public Optional<List<LmRun.Result>> group(List<PrecisionStrategy> strategies, double peakLr, long seed) {
         List<LmRun.Result> group = new ArrayList<>();
         for (PrecisionStrategy s : strategies) {
             LmRun.Result r = runs.get(key(peakLr, s.id(), seed));
@@ -88,7 +91,7 @@ final class SweepResume {
     }
 
     /** How many groups (one learning rate, one seed) of the sweep {@code c} are here complete. */
-    int completeGroups(LmConfig c) {
+    public int completeGroups(LmConfig c) {
         int n = 0;
         for (double m : c.lrMultipliers) {
             for (int i = 0; i < c.seeds; i++) {
@@ -98,7 +101,7 @@ final class SweepResume {
         return n;
     }
 
-    int size() {
+    public int size() {
         return runs.size();
     }
 

@@ -1,9 +1,12 @@
-package org.dl4jsr.examples.lm;
+package org.dl4jsr.examples.lm.sweep;
 
+import org.dl4jsr.examples.lm.LmConfig;
+import org.dl4jsr.examples.lm.LmRun;
+import org.dl4jsr.examples.lm.PrecisionStrategy;
 import java.io.PrintStream;
 
 /** Progress lines with an ETA for a sequence of training runs (at most one line every few seconds). */
-final class Progress {
+public final class Progress {
     private final PrintStream out;
     private long totalSteps;
     private final long intervalNanos;
@@ -11,14 +14,14 @@ final class Progress {
     private long doneSteps;
     private long lastPrint = start;
 
-    Progress(PrintStream out, long totalSteps, double intervalSeconds) {
+    public Progress(PrintStream out, long totalSteps, double intervalSeconds) {
         this.out = out;
         this.totalSteps = totalSteps;
         this.intervalNanos = (long) (intervalSeconds * 1e9);
     }
 
     /** Call after each training step of the current run. */
-    void step(String run, int step, int steps, double trainLoss, double validationLoss, double tokensPerSecond) {
+    public void step(String run, int step, int steps, double trainLoss, double validationLoss, double tokensPerSecond) {
         doneSteps++;
         long now = System.nanoTime();
         if (now - lastPrint < intervalNanos && step < steps) {
@@ -32,16 +35,16 @@ final class Progress {
     }
 
     /** A run that ended early (diverged): its remaining steps no longer count towards the ETA. */
-    void skip(long steps) {
+    public void skip(long steps) {
         totalSteps -= steps;
     }
 
     /** A line that is always printed (not throttled). */
-    void note(String line) {
+    public void note(String line) {
         out.println(line);
     }
 
-    static String duration(double seconds) {
+    public static String duration(double seconds) {
         long s = Math.round(seconds);
         return s >= 3600 ? String.format("%dh%02dm", s / 3600, s / 60 % 60) : String.format("%dm%02ds", s / 60, s % 60);
     }
