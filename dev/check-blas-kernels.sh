@@ -5,6 +5,9 @@
 # when nothing forces it). The golden hashes must not depend on that choice; this script checks it on one machine by
 # forcing each kernel with OPENBLAS_CORETYPE. Tests, CI and poms never set OPENBLAS_CORETYPE: only this manual check.
 #
+# The last run also switches off the FMA/AVX variants of glibc's math functions (GLIBC_TUNABLES), which ND4J's
+# element-wise ops call (adam_updater's powf), as on a CPU without FMA.
+#
 # Usage: dev/check-blas-kernels.sh            the bit-exact golden tests (about 1 min per kernel)
 #        dev/check-blas-kernels.sh --all      the whole plugin test suite (about 6 min per kernel)
 #        JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64 dev/check-blas-kernels.sh    the same on another JDK
@@ -21,7 +24,8 @@ kernels=(Haswell)
 if grep -qw avx512f /proc/cpuinfo; then
     kernels+=(SkylakeX)
 fi
-kernels+=(own-choice) # OPENBLAS_CORETYPE unset: the kernel OpenBLAS picks for this CPU
+kernels+=(own-choice)  # OPENBLAS_CORETYPE unset: the kernel OpenBLAS picks for this CPU
+kernels+=(Haswell-glibc-sse2) # Haswell, and glibc's math functions without their FMA/AVX variants (as on older CPUs)
 
 mvn -B -ntp -q -o -pl dl4j-sr-plugin test-compile >/dev/null || mvn -B -ntp -q -pl dl4j-sr-plugin test-compile || exit 1
 
@@ -36,6 +40,9 @@ for k in "${kernels[@]}"; do
     echo "== OpenBLAS kernel $k: mvn ${args[*]} (log: $log)"
     if [[ "$k" == "own-choice" ]]; then
         env -u OPENBLAS_CORETYPE mvn "${args[@]}" >"$log" 2>&1
+    elif [[ "$k" == "Haswell-glibc-sse2" ]]; then
+        OPENBLAS_CORETYPE=Haswell GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX,-AVX2,-FMA,-FMA4,-AVX512F \
+            mvn "${args[@]}" >"$log" 2>&1
     else
         OPENBLAS_CORETYPE="$k" mvn "${args[@]}" >"$log" 2>&1
     fi

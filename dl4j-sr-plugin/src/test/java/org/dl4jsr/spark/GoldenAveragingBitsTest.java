@@ -145,8 +145,10 @@ class GoldenAveragingBitsTest {
         MultiLayerNetwork net = javaMadeNet();
         ParallelWrapper pw = new ParallelWrapper.Builder<>(net).workers(2).averagingFrequency(2).build();
         Bf16TrainerContext ctx = Bf16ParallelWrapper.attach(pw);
+        long replaced = JavaGradients.replacedSoFar();
         pw.fit(new ListDataSetIterator<>(JavaMade.batches(21, 8, 10, DataType.FLOAT), 1));
         assertTrue(ctx.getAveragingRounds() > 0, "the plugin's averaging ran");
+        assertEquals(8, JavaGradients.replacedSoFar() - replaced, "every replica step had Java-made gradients");
         assertEquals("76c06934ebf3da6b", Bits.hash(net), "exact bits of ParallelWrapper averaging changed");
     }
 }

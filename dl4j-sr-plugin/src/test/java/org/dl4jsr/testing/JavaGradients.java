@@ -1,6 +1,7 @@
 package org.dl4jsr.testing;
 
 import java.io.Serializable;
+import java.util.concurrent.atomic.AtomicLong;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -22,6 +23,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class JavaGradients extends BaseTrainingListener implements Serializable {
     private static final long serialVersionUID = 1L;
+    /** Gradients replaced in this JVM by any instance (copies made for replicas and local Spark workers count too). */
+    private static final AtomicLong REPLACED = new AtomicLong();
     private final long seed;
     private final double scale;
 
@@ -41,6 +44,12 @@ public final class JavaGradients extends BaseTrainingListener implements Seriali
         INDArray g = net.gradients();
         long key = JavaMade.key(seed, net.iterationCount(), JavaMade.bitsKey(input(model)));
         JavaMade.assign(g, JavaMade.values(key, (int) g.length(), scale, g.dataType() == DataType.BFLOAT16));
+        REPLACED.incrementAndGet();
+    }
+
+    /** How many steps' gradients were replaced in this JVM so far: lets a test check that its copies ran. */
+    public static long replacedSoFar() {
+        return REPLACED.get();
     }
 
     private static INDArray input(Model model) {
