@@ -33,6 +33,7 @@ import org.nd4j.linalg.dataset.DataSet;
  * so on the CPU). The same Spark training on Iris is compared run against run in
  * {@link #theMastersSeedDecidesTheBits}.
  */
+@SparkJre
 class GoldenSparkBitsTest {
     private static JavaSparkContext sc;
 
