@@ -31,6 +31,7 @@ import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 
 /** Configurations that cannot work fail with a message that says what to do, before anything is trained. */
+@SparkJre
 class BadConfigurationTest {
     private static JavaSparkContext sc;
     private static JavaRDD<DataSet> data;

@@ -45,6 +45,7 @@ import org.junit.jupiter.api.Test;
  * The executors get the test classpath (spark.executor.extraClassPath), not the examples' assembly jar: the assembly
  * is 150 MB and built only by a profile, so plain {@code mvn verify} stays fast; the assembly is tried by hand (README).
  */
+@SparkJre
 class ClusterExecutorLossTest {
     private static final int EPOCHS = 4;
     /** Round 4 covers iterations 9, 10, 11: partition 0's task is held (then killed) before fitting iteration 10. */

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
  * Two workers on Iris reach the accuracy of single-machine SR training (within 0.04), and after every averaging round
  * every weight and every moment on the driver is on the BF16 grid.
  */
+@SparkJre
 class ConvergenceTest {
     static final int EPOCHS = 40;
     private static JavaSparkContext sc;

@@ -31,6 +31,7 @@ import org.nd4j.linalg.learning.config.Nesterovs;
  * One worker averaging after every k minibatches is single-machine SR training: the same minibatches in the same order
  * give bit-identical weights and updater state after every round.
  */
+@SparkJre
 class EquivalenceTest {
     private static JavaSparkContext sc;
 

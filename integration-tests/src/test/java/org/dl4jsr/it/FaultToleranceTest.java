@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
  * updater state of a fault-free run: the retry rebuilds its network from the round's broadcast, and the driver
  * averages one result per partition (nothing averaged twice, nothing lost).
  */
+@SparkJre
 class FaultToleranceTest {
     private static JavaSparkContext sc;
     private static FailOnceHook.Failures failures;

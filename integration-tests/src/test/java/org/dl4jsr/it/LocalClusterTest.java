@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
  * once: the run is bit-identical to a fault-free {@code local[2]} run, and every weight and moment is on the BF16 grid
  * after every round. Same seed, same data order: same bits, whatever the JVM layout and the retries.
  */
+@SparkJre
 class LocalClusterTest {
     private static final int EPOCHS = 4;
 

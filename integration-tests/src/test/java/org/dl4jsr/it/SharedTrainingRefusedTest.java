@@ -32,6 +32,7 @@ import org.nd4j.parameterserver.distributed.v2.transport.PortSupplier;
  * worker trains, with a message naming the supported master. The test removes the Aeron directories the driver
  * created in /dev/shm.
  */
+@SparkJre
 class SharedTrainingRefusedTest {
 
     @Test

@@ -30,6 +30,7 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * FP32 Adam and for the BF16 master with AdamWSR, on the same network shape, data and rounds: 6 bytes per parameter
  * per direction (weights, m, v in BF16) plus a fixed framing for the BF16 master, 12 for DL4J's.
  */
+@SparkJre
 class WireTrafficTest {
     private static final int HIDDEN = 384;
     private static final int ROUNDS = 3;
