@@ -92,7 +92,7 @@ class GoldenAveragingBitsTest {
                 results.add(params.result(SEED, round).decodeBits(layout));
                 results.add(state.result(SEED, round).decodeBits(layout));
                 assertArrayEquals(results.get(results.size() - 2), Bf16Averaging.averageBits(replicas, layout, SEED,
-                        round, Bf16Averaging.PARAMS_STREAM, "Parameter"), "in-process route = wire route");
+                        round, Bf16Averaging.PARAMS_STREAM, "Parameter", 2), "in-process route = wire route");
             }
         }
         assertEquals("d8cc6f4c07eb6b2f", hash(results), "exact bits of the wire averaging changed");
@@ -132,7 +132,7 @@ class GoldenAveragingBitsTest {
             replicas.add(net);
         }
         MultiLayerNetwork target = javaMadeNet();
-        Bf16Averaging.averageInPlace(replicas, List.of(target), SEED, 4, true);
+        Bf16Averaging.averageInPlace(replicas, List.of(target), SEED, 4, true, new Bf16Averaging.Scratch(2));
         assertEquals("e9af8bc64c045e35", Bits.hash(target), "exact bits of the averaged network changed");
     }
 
