@@ -46,6 +46,7 @@ public final class Cli {
     private static CommandLine command(Object options) {
         CommandLine cli = new CommandLine(options);
         cli.setSeparator(" ");
+        cli.setOverwrittenOptionsAllowed(true); // a flag given twice: the last value wins, as before
         if (options instanceof Epochs e) {
             cli.setCommandName(e.name);
         }

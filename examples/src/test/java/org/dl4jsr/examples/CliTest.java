@@ -9,6 +9,11 @@ import org.junit.jupiter.api.Test;
 
 /** The shared command line: values that do not fit are refused with the flag's name, --help is generated. */
 class CliTest {
+    static final class Steps {
+        @picocli.CommandLine.Option(names = "--steps", converter = Cli.Positive.class)
+        int steps = 1;
+    }
+
     @Test
     void epochsArgument() {
         Cli.Epochs e = new Cli.Epochs("quickstart", 300);
@@ -21,6 +26,9 @@ class CliTest {
             assertTrue(x.getMessage().contains("EPOCHS") && x.getMessage().contains(bad), x.getMessage());
         }
         assertThrows(Cli.BadFlagException.class, () -> Cli.parse(new Cli.Epochs("q", 3), "--epochz", "3"));
+        Steps twice = new Steps();
+        Cli.parse(twice, "--steps", "5", "--steps", "7");
+        assertEquals(7, twice.steps, "a flag given twice: the last value wins");
     }
 
     @Test
