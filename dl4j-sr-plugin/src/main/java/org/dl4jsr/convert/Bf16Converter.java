@@ -29,6 +29,7 @@ import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.dl4jsr.Bf16Training;
 import org.dl4jsr.kernel.Kernels;
+import org.dl4jsr.network.FrozenParameters;
 import org.dl4jsr.network.Network;
 import org.dl4jsr.rounding.RoundingStreams;
 import org.dl4jsr.rounding.CounterRng;
@@ -101,7 +102,7 @@ public final class Bf16Converter {
         to.setCounts(from.iterationCount(), from.epochCount());
         to.setDataType(target == Target.BFLOAT16 ? DataType.BFLOAT16 : DataType.FLOAT);
         for (Layer layer : to.layerConfigs()) {
-            LayerTree.forEachTrainableLeaf(layer, leaf -> rewriteLeaf(leaf, target, o, report));
+            LayerTree.forEachUpdaterLeaf(layer, leaf -> rewriteLeaf(leaf, target, o, report));
             Bf16LayerSupport.forEachBackpropLeaf(layer, leaf -> convertActivations(leaf, target, report));
         }
         Kernels kernels = o.getAttach().getKernels().select(o.getAttach().getThreads());
@@ -377,6 +378,10 @@ public final class Bf16Converter {
         for (Object b : updater.getUpdaterBlocks()) {
             UpdaterBlock ub = (UpdaterBlock) b;
             if (!(ub.getGradientUpdater() instanceof NoOpUpdater)) {
+                for (String frozen : FrozenParameters.frozenNames(ub)) {
+                    report.leftAlone(frozen, "frozen layer (FrozenLayerWithBackprop: DL4J gives it its inner layer's"
+                            + " updater; the plugin never rounds or updates it)");
+                }
                 continue;
             }
             for (Object p : ub.getLayersAndVariablesInBlock()) {
