@@ -144,6 +144,8 @@ class FrozenLayersTest {
         MultiLayerNetwork net = r.getNetwork();
         assertTrue(r.getReport().getLeftAlone().stream().anyMatch(s -> s.startsWith("layer1/W: frozen layer")),
                 r.getReport().toString());
+        assertTrue(r.getReport().getChanged().stream().anyMatch(s -> s.startsWith("layer1: updater")
+                && s.contains("FrozenLayerWithBackprop")), r.getReport().toString());
         assertEquals(frozen, frozenBits(net), "conversion changed frozen parameters");
         assertTrains(net, frozen, "converted");
 
