@@ -17,9 +17,11 @@ import org.nd4j.shade.jackson.databind.ObjectMapper;
 final class StandaloneMasterStatus implements ClusterStatus {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final URL url;
+    private final String master;
 
-    StandaloneMasterStatus(URL url) {
+    StandaloneMasterStatus(URL url, String master) {
         this.url = url;
+        this.master = master;
     }
 
     /** The status of the master {@code spark://host:port} (first host of a list), or null for other masters. */
@@ -29,7 +31,7 @@ final class StandaloneMasterStatus implements ClusterStatus {
         }
         String host = master.substring("spark://".length()).split(",")[0].split(":")[0];
         try {
-            return new StandaloneMasterStatus(URI.create("http://" + host + ":" + uiPort + "/json/").toURL());
+            return new StandaloneMasterStatus(URI.create("http://" + host + ":" + uiPort + "/json/").toURL(), master);
         } catch (IOException | IllegalArgumentException e) {
             return null;
         }
@@ -41,7 +43,12 @@ final class StandaloneMasterStatus implements ClusterStatus {
         c.setConnectTimeout(2000);
         c.setReadTimeout(2000);
         try (InputStream in = c.getInputStream()) {
-            return parse(JSON.readTree(in));
+            JsonNode status = JSON.readTree(in);
+            if (!master.equals(status.path("url").asText())) {
+                // another master's page (the UI port is a guess unless spark.master.ui.port is set): not ours
+                throw new IOException("the status page at " + url + " is of master " + status.path("url").asText());
+            }
+            return parse(status);
         }
     }
 

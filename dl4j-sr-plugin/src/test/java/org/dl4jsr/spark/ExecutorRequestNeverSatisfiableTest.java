@@ -33,7 +33,7 @@ class ExecutorRequestNeverSatisfiableTest {
     private static final Duration LONG = Duration.ofMinutes(10);
 
     /** Two ALIVE workers of 1024 MB and 2 cores, one DEAD big one (dead workers do not count). */
-    private static final String MASTER_JSON = "{\"url\":\"spark://10.0.0.1:7077\",\"workers\":["
+    private static final String MASTER_JSON = "{\"url\":\"spark://127.0.0.1:7077\",\"workers\":["
             + worker("worker-1", 2, 1024, "ALIVE") + "," + worker("worker-2", 2, 1024, "ALIVE") + ","
             + worker("worker-3", 64, 262144, "DEAD") + "],\"aliveworkers\":2,\"cores\":4,\"coresused\":0,"
             + "\"memory\":2048,\"memoryused\":0,\"activeapps\":[],\"completedapps\":[],\"status\":\"ALIVE\"}";
@@ -109,6 +109,11 @@ class ExecutorRequestNeverSatisfiableTest {
             when(tracker.getExecutorInfos()).thenReturn(new SparkExecutorInfo[1]); // the driver only
             IllegalStateException e = assertTimeoutPreemptively(Duration.ofSeconds(30),
                     () -> assertThrows(IllegalStateException.class, () -> ExecutorRegistration.await(sc, LONG)));
+            // the same page for a driver of another master (spark://127.0.0.1:7078) is not its cluster: it waits on
+            when(sc.master()).thenReturn("spark://127.0.0.1:7078");
+            IllegalStateException other = assertThrows(IllegalStateException.class,
+                    () -> ExecutorRegistration.await(sc, Duration.ofMillis(500)));
+            assertTrue(other.getMessage().startsWith("No Spark executor registered within"), other.getMessage());
             assertTrue(e.getMessage().startsWith("No Spark worker can ever start an executor"), e.getMessage());
             assertTrue(e.getMessage().contains("4096 MB") && e.getMessage().contains("1024 MB"), e.getMessage());
         } finally {
