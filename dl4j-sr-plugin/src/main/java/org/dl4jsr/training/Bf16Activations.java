@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationLReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -25,6 +26,12 @@ public final class Bf16Activations {
     /** The built-in activations whose default instance runs forward and backward in BF16 on the M2.1 CPU backend. */
     public static final Set<Activation> CPU_BF16_BACKPROP = EnumSet.of(Activation.GELU, Activation.IDENTITY,
             Activation.MISH, Activation.RRELU, Activation.SOFTMAX, Activation.SWISH);
+
+    /**
+     * Activation classes whose answer does not depend on their parameters (the same op runs whatever they are), so a
+     * non-default instance is not tried either: LeakyReLU with any alpha (Darknet19 and YOLO use 0.1).
+     */
+    public static final Map<Class<? extends IActivation>, Boolean> CPU_BY_CLASS = Map.of(ActivationLReLU.class, false);
 
     private static final boolean CPU = Nd4j.getBackend().getClass().getSimpleName().equals("CpuBackend");
     private static final Map<IActivation, Boolean> KNOWN = new ConcurrentHashMap<>();
@@ -54,7 +61,8 @@ public final class Bf16Activations {
     }
 
     public static boolean backpropagatesInBf16(IActivation activation) {
-        return KNOWN.computeIfAbsent(activation, Bf16Activations::tryInBf16);
+        Boolean byClass = CPU ? CPU_BY_CLASS.get(activation.getClass()) : null;
+        return byClass != null ? byClass : KNOWN.computeIfAbsent(activation, Bf16Activations::tryInBf16);
     }
 
     /**

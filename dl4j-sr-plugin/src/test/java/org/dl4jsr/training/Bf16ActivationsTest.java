@@ -32,6 +32,16 @@ class Bf16ActivationsTest {
                 + " this backend: it must list exactly the activations that back-propagate in BF16");
     }
 
+    /** The classes answered whatever their parameters: tried with other parameters, the backend agrees. */
+    @Test
+    void classAnswersHoldForOtherParameters() {
+        for (double alpha : new double[] {0.1, 0.2, 0.3}) {
+            assertEquals(Bf16Activations.CPU_BY_CLASS.get(org.nd4j.linalg.activations.impl.ActivationLReLU.class),
+                    Bf16Activations.tryInBf16(new org.nd4j.linalg.activations.impl.ActivationLReLU(alpha)),
+                    "LeakyReLU alpha " + alpha);
+        }
+    }
+
     @Test
     void tableIsFoundForActivationsReadFromJson() throws Exception {
         ObjectMapper json = NeuralNetConfiguration.mapper();

@@ -37,6 +37,7 @@ public final class QuietCallsMain {
                 .layer(new DenseLayer.Builder().nIn(8).nOut(8).activation(Activation.RELU).build())
                 .layer(new DenseLayer.Builder().nIn(8).nOut(8).activation(Activation.SIGMOID).build())
                 .layer(new DenseLayer.Builder().nIn(8).nOut(8).activation(Activation.LEAKYRELU).build())
+                .layer(new DenseLayer.Builder().nIn(8).nOut(8).activation(new ActivationLReLU(0.1)).build())
                 .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(8).nOut(3)
                         .activation(Activation.SOFTMAX).build())
                 .build();
