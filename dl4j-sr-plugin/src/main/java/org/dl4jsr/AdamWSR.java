@@ -2,6 +2,7 @@ package org.dl4jsr;
 
 import org.dl4jsr.rounding.Rounding;
 import org.dl4jsr.training.AdamWConfig;
+import org.dl4jsr.training.ConfigAttachments;
 import org.dl4jsr.training.AdamWSRUpdater;
 import org.dl4jsr.training.AdamWStateLayout;
 import org.dl4jsr.training.StockSparkMasterGuard;
@@ -13,6 +14,7 @@ import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.schedule.ISchedule;
+import org.nd4j.shade.jackson.annotation.JsonIgnore;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
@@ -143,6 +145,17 @@ public final class AdamWSR implements AdamWConfig {
     /** Values of updater state per parameter: 2 (m, v), 1 when compact, +1 for an FP32 master copy. */
     long stateValuesPerParameter() {
         return AdamWStateLayout.valuesPerParameter(compactState, masterWeights);
+    }
+
+    /** Not configuration: see {@link org.dl4jsr.training.StochasticRoundingConfig#attachments()}. */
+    @JsonIgnore private transient ConfigAttachments attachments;
+
+    @Override
+    public synchronized ConfigAttachments attachments() {
+        if (attachments == null) {
+            attachments = new ConfigAttachments();
+        }
+        return attachments;
     }
 
     @Override

@@ -2,6 +2,7 @@ package org.dl4jsr;
 
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
+import org.dl4jsr.network.FrozenParameters;
 import org.dl4jsr.network.Network;
 import org.dl4jsr.rounding.Bf16;
 import org.dl4jsr.rounding.Rounding;
@@ -38,7 +39,8 @@ public final class Bf16Grid {
     /**
      * How many of the weights the plugin rounds are not BF16 numbers: the parameters of every updater block whose
      * updater rounds onto the grid ({@link AdamWSR}, {@link Bf16Updater}, every updater of an attached network).
-     * Parameters DL4J updates itself (batch-norm statistics, frozen layers, NoOp) are not counted: they are left in
+     * Parameters DL4J updates itself (batch-norm statistics, NoOp) and those of frozen layers (FrozenLayer, and
+     * FrozenLayerWithBackprop even inside a rounding block) are not counted: they are left in
      * FP32 by design. 0 after every step of BF16 training.
      *
      * @throws IllegalArgumentException if the network has no parameter the plugin rounds (not attached, or FP32
@@ -55,8 +57,10 @@ public final class Bf16Grid {
             if (config instanceof StochasticRoundingConfig
                     && ((StochasticRoundingConfig) config).getWeightRounding() != Rounding.NONE
                     && b.getParamOffsetEnd() > b.getParamOffsetStart()) {
-                any = true;
-                off += countOffGrid(flat.get(NDArrayIndex.interval(b.getParamOffsetStart(), b.getParamOffsetEnd())));
+                for (long[] r : FrozenParameters.trainableRanges(b)) {
+                    any = true;
+                    off += countOffGrid(flat.get(NDArrayIndex.interval(r[0], r[1])));
+                }
             }
         }
         if (!any) {

@@ -11,6 +11,9 @@ import org.dl4jsr.rounding.Rounding;
 import org.dl4jsr.training.AdamWSRUpdater;
 import org.dl4jsr.training.WrappedGradientUpdater;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +32,7 @@ import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.dl4jsr.Bf16Training;
 import org.dl4jsr.kernel.Kernels;
+import org.dl4jsr.network.FrozenParameters;
 import org.dl4jsr.network.Network;
 import org.dl4jsr.rounding.RoundingStreams;
 import org.dl4jsr.rounding.CounterRng;
@@ -101,7 +105,10 @@ public final class Bf16Converter {
         to.setCounts(from.iterationCount(), from.epochCount());
         to.setDataType(target == Target.BFLOAT16 ? DataType.BFLOAT16 : DataType.FLOAT);
         for (Layer layer : to.layerConfigs()) {
-            LayerTree.forEachTrainableLeaf(layer, leaf -> rewriteLeaf(leaf, target, o, report));
+            Set<Layer> trainable = Collections.newSetFromMap(new IdentityHashMap<>());
+            LayerTree.forEachTrainableLeaf(layer, trainable::add);
+            // frozen-with-backprop layers too: DL4J builds its updater blocks from their updaters
+            LayerTree.forEachUpdaterLeaf(layer, leaf -> rewriteLeaf(leaf, target, o, report, !trainable.contains(leaf)));
             Bf16LayerSupport.forEachBackpropLeaf(layer, leaf -> convertActivations(leaf, target, report));
         }
         Kernels kernels = o.getAttach().getKernels().select(o.getAttach().getThreads());
@@ -117,8 +124,11 @@ public final class Bf16Converter {
 
     // ---- configuration ----
 
-    private static void rewriteLeaf(Layer leaf, Target target, ConversionOptions o, ConversionReport report) {
+    private static void rewriteLeaf(Layer leaf, Target target, ConversionOptions o, ConversionReport report,
+                                    boolean frozen) {
         String name = leaf.getLayerName();
+        String why = frozen ? " (FrozenLayerWithBackprop: rewritten only so that DL4J's updater blocks, and with them the"
+                + " optimizer state, stay as they were; its parameters are left alone)" : "";
         if (LayerTree.hasUpdaters(leaf)) {
             IUpdater weights = LayerTree.weightUpdater(leaf);
             IUpdater bias = LayerTree.biasUpdater(leaf);
@@ -132,10 +142,10 @@ public final class Bf16Converter {
             }
             LayerTree.setUpdaters(leaf, newWeights, newBias);
             if (newWeights != weights) {
-                report.changed(name, "updater " + weights + " -> " + newWeights);
+                report.changed(name, "updater " + weights + " -> " + newWeights + why);
             }
             if (newBias != bias) {
-                report.changed(name, "bias updater " + bias + " -> " + newBias);
+                report.changed(name, "bias updater " + bias + " -> " + newBias + why);
             }
         }
         if (target == Target.BFLOAT16 && (leaf instanceof EmbeddingLayer || leaf instanceof EmbeddingSequenceLayer)
@@ -377,6 +387,10 @@ public final class Bf16Converter {
         for (Object b : updater.getUpdaterBlocks()) {
             UpdaterBlock ub = (UpdaterBlock) b;
             if (!(ub.getGradientUpdater() instanceof NoOpUpdater)) {
+                for (String frozen : FrozenParameters.frozenNames(ub)) {
+                    report.leftAlone(frozen, "frozen layer (FrozenLayerWithBackprop: DL4J gives it its inner layer's"
+                            + " updater; the plugin never rounds or updates it)");
+                }
                 continue;
             }
             for (Object p : ub.getLayersAndVariablesInBlock()) {

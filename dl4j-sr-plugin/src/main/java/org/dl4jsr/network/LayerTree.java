@@ -13,8 +13,11 @@ import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
  * Walks layer configurations down to the layers that own parameters (through wrappers such as LastTimeStep,
- * MaskZeroLayer, TimeDistributed and Bidirectional), and reads or rewrites their updaters. Frozen layers are not
- * visited: their parameters never train.
+ * MaskZeroLayer, TimeDistributed and Bidirectional), and reads or rewrites their updaters. Frozen layers never train;
+ * but DL4J builds its updater blocks from the updater a {@code FrozenLayerWithBackprop}'s inner layer carries (a
+ * {@code FrozenLayer} gets NoOp), so code that rewrites updaters must rewrite those too ({@link #forEachUpdaterLeaf})
+ * or the blocks, and with them the layout of the updater state, change. The plugin leaves their parameters alone
+ * ({@link FrozenParameters}).
  */
 public final class LayerTree {
     private LayerTree() {
@@ -31,6 +34,23 @@ public final class LayerTree {
             forEachTrainableLeaf(((Bidirectional) layer).getFwd(), visitor);
             forEachTrainableLeaf(((Bidirectional) layer).getBwd(), visitor);
         } else {
+            visitor.accept(layer);
+        }
+    }
+
+    /**
+     * Calls {@code visitor} on every leaf whose updaters DL4J uses to build its updater blocks: the trainable leaves
+     * and the layers inside {@code FrozenLayerWithBackprop} (not {@code FrozenLayer}, whose parameters get NoOp).
+     */
+    public static void forEachUpdaterLeaf(Layer layer, Consumer<Layer> visitor) {
+        if (layer instanceof FrozenLayerWithBackprop) {
+            forEachUpdaterLeaf(((FrozenLayerWithBackprop) layer).getUnderlying(), visitor);
+        } else if (layer instanceof BaseWrapperLayer && !(layer instanceof FrozenLayer)) {
+            forEachUpdaterLeaf(((BaseWrapperLayer) layer).getUnderlying(), visitor);
+        } else if (layer instanceof Bidirectional) {
+            forEachUpdaterLeaf(((Bidirectional) layer).getFwd(), visitor);
+            forEachUpdaterLeaf(((Bidirectional) layer).getBwd(), visitor);
+        } else if (layer != null && !(layer instanceof FrozenLayer)) {
             visitor.accept(layer);
         }
     }

@@ -1,5 +1,6 @@
 package org.dl4jsr.spark;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
@@ -13,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * with a message that says where to look if none does in time. Without it, a cluster whose executors cannot start
  * (wrong classpath, missing Java 17 flags, more memory or cores asked for than any worker has) makes the driver wait
  * forever, repeating Spark's "Initial job has not accepted any resources" while the real error sits in the executors'
- * stderr on the workers.
+ * stderr on the workers. On a standalone cluster it also reads the Master's status page while waiting and fails at
+ * once when no live worker has the memory and cores one executor asks for: that request can never be met.
  *
  * <p>Local mode ({@code local[N]}: the tasks run in the driver JVM) is always ready. Only the first registration is
  * awaited: a job with fewer executors than asked for still runs, and Spark schedules replacements as they arrive.
@@ -36,13 +38,38 @@ final class ExecutorRegistration {
         if (timeout.isZero() || sc.isLocal()) {
             return;
         }
+        SparkConf conf = sc.getConf();
+        ClusterStatus status = StandaloneMasterStatus.of(sc.master(), conf.getInt("spark.master.ui.port", 8080));
+        long memoryMb = conf.getSizeAsMb("spark.executor.memory", "1g");
+        int cores = conf.getInt("spark.executor.cores", 1); // unset on standalone: all of a worker's, at least one
         await(() -> registeredExecutors(sc), timeout, POLL_MILLIS, () -> {
             if (sc.isStopped()) {
                 throw new IllegalStateException("The SparkContext stopped while waiting for executors to register (the"
                         + " cluster manager may have removed the application after repeated executor failures). "
                         + whereToLook(sc));
             }
+            failIfNeverSatisfiable(status, memoryMb, cores);
         }, () -> message(sc, timeout));
+    }
+
+    /**
+     * Throws at once if the cluster's status says no live worker can ever hold one executor of {@code memoryMb} and
+     * {@code cores} (Spark would wait forever). A status that cannot be read (no standalone master, web UI
+     * unreachable) changes nothing: the wait goes on until executors register or time is up.
+     */
+    static void failIfNeverSatisfiable(ClusterStatus status, long memoryMb, int cores) {
+        if (status == null) {
+            return;
+        }
+        String why;
+        try {
+            why = ClusterStatus.neverSatisfiable(status.aliveWorkers(), memoryMb, cores);
+        } catch (IOException | RuntimeException e) {
+            return;
+        }
+        if (why != null) {
+            throw new IllegalStateException(why);
+        }
     }
 
     /** The waiting loop, on its own for tests: polls {@code registered} until it is positive or time is up. */

@@ -3,6 +3,7 @@ package org.dl4jsr.spark;
 import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
+import org.dl4jsr.network.FrozenParameters;
 import org.dl4jsr.network.Network;
 import org.dl4jsr.rounding.Rounding;
 import org.dl4jsr.training.AdamWConfig;
@@ -30,7 +31,14 @@ final class WireLayouts {
             IUpdater u = config(ub);
             boolean grid = bf16 || u instanceof StochasticRoundingConfig
                     && ((StochasticRoundingConfig) u).getWeightRounding() != Rounding.NONE;
-            b.add(start, n, grid ? WireLayout.Kind.GRID : WireLayout.Kind.FP32);
+            if (grid && !bf16) {
+                // frozen parameters inside an SR block keep their FP32 values (gaps are FP32)
+                for (long[] r : FrozenParameters.trainableRanges(ub)) {
+                    b.add(r[0], r[1] - r[0], WireLayout.Kind.GRID);
+                }
+            } else {
+                b.add(start, n, grid ? WireLayout.Kind.GRID : WireLayout.Kind.FP32);
+            }
         }
         return b.build();
     }

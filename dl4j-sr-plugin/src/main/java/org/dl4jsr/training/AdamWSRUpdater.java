@@ -170,7 +170,10 @@ public final class AdamWSRUpdater extends SrGradientUpdater<AdamWConfig> {
         if (Float.isNaN(state.getFloat(masterOffset()))) {
             kernels.round(params, b.start(), state, masterOffset(), n, Rounding.NONE, key, b.start());
         }
-        kernels.round(state, masterOffset(), params, b.start(), n, config.getWeightRounding(), key, b.start());
+        for (long[] r : b.writtenRanges()) {
+            long m = masterOffset() + r[0] - b.start();
+            kernels.round(state, m, params, r[0], r[1] - r[0], config.getWeightRounding(), key, r[0]);
+        }
     }
 
     @Override
@@ -228,7 +231,10 @@ public final class AdamWSRUpdater extends SrGradientUpdater<AdamWConfig> {
             return;
         }
         BlockBinding b = binding();
-        step.kernels().applyUpdate(state, masterOffset(), update, b.start(), n, Rounding.NONE, key, b.start());
-        step.kernels().round(state, masterOffset(), params, b.start(), n, config.getWeightRounding(), key, b.start());
+        for (long[] r : b.writtenRanges()) {
+            long m = masterOffset() + r[0] - b.start();
+            step.kernels().applyUpdate(state, m, update, r[0], r[1] - r[0], Rounding.NONE, key, r[0]);
+            step.kernels().round(state, m, params, r[0], r[1] - r[0], config.getWeightRounding(), key, r[0]);
+        }
     }
 }

@@ -14,6 +14,7 @@ import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.deeplearning4j.optimize.api.ConvexOptimizer;
 import org.deeplearning4j.optimize.solvers.BaseOptimizer;
 import org.dl4jsr.kernel.Kernels;
+import org.dl4jsr.network.FrozenParameters;
 import org.dl4jsr.network.Network;
 import org.dl4jsr.rounding.CounterRng;
 import org.dl4jsr.rounding.RoundingStreams;
@@ -41,7 +42,9 @@ public final class Attachment {
     private final AttachSettings settings;
     private final Kernels kernels;
     private final SrStepFunction stepFunction = new SrStepFunction(this);
-    private final Blocks blocks = new Blocks();
+    /** The updater DL4J runs and its blocks as bound; replaced when DL4J rebuilds its updater ({@link #rebind}). */
+    private Blocks blocks = new Blocks();
+    private BaseMultiLayerUpdater<?> boundUpdater;
     /** The step in progress, or the last one (further updates of its iteration continue its rounding streams). */
     private OptimizerStep current;
     private long skippedSteps;
@@ -109,7 +112,7 @@ public final class Attachment {
         }
         Attachment a = new Attachment(net, settings, kernels);
         try {
-            a.bindBlocks(net.updater(), type);
+            a.blocks = a.bindBlocks(net.updater(), type);
             long key = CounterRng.key(settings.seed(), net.iterationCount(), RoundingStreams.ATTACH);
             for (int k = 0; k < a.blocks.size(); k++) {
                 SrGradientUpdater<?> u = a.blocks.updater(k);
@@ -118,6 +121,7 @@ public final class Attachment {
                 }
             }
             a.install();
+            a.registerWithConfigs();
         } catch (RuntimeException e) {
             // Leave the network as it was: its original updaters (and DL4J's updater built from them) come back.
             undo.forEach(Runnable::run);
@@ -159,7 +163,11 @@ public final class Attachment {
         net.setUpdater(fresh);
     }
 
-    private void bindBlocks(BaseMultiLayerUpdater<?> updater, DataType type) {
+    /**
+     * Binds every block of {@code updater} to this attachment and returns the block table.
+     */
+    private Blocks bindBlocks(BaseMultiLayerUpdater<?> updater, DataType type) {
+        Blocks blocks = new Blocks();
         boolean first = true;
         for (Object o : updater.getUpdaterBlocks()) {
             UpdaterBlock ub = (UpdaterBlock) o;
@@ -172,9 +180,14 @@ public final class Attachment {
                 continue;
             }
             if (!(gu instanceof SrGradientUpdater)) {
+                List<String> frozen = FrozenParameters.frozenNames(ub);
                 throw new IllegalArgumentException("Parameters " + name + " use " + gu.getClass().getSimpleName()
-                        + ", which the plugin could not wrap (layer type not supported by Bf16Training.attach). Configure"
-                        + " that layer with AdamWSR or Bf16Updater.wrap(...) explicitly.");
+                        + ", which the plugin could not wrap (layer type not supported by Bf16Training.attach"
+                        + (frozen.isEmpty() ? "" : "; the block holds the frozen parameters " + frozen + ", which DL4J"
+                        + " gives their inner layer's updater and which the plugin leaves unchanged")
+                        + "). Configure that layer with AdamWSR or Bf16Updater.wrap(...) explicitly; if the network's"
+                        + " updater was rebuilt (setUpdater with a new configuration), call Bf16Training.attach(net)"
+                        + " again.");
             }
             SrGradientUpdater<?> sr = (SrGradientUpdater<?>) gu;
             sr.validateFor(type, name);
@@ -188,10 +201,54 @@ public final class Attachment {
             first &= !startsStep;
             Long ownSeed = sr.getConfig().getExplicitSeed();
             long seed = ownSeed != null ? ownSeed : settings.seed();
-            sr.bind(new BlockBinding(this, blocks.size(), start, end - start, seed, startsStep,
-                    hasPostUpdaterRegularization(ub)));
+            sr.bind(new BlockBinding(this, blocks.size(), start, end - start, FrozenParameters.trainableRanges(ub), seed,
+                    startsStep, hasPostUpdaterRegularization(ub)));
             blocks.add(start, end, sr, name);
         }
+        boundUpdater = updater;
+        return blocks;
+    }
+
+    /**
+     * Called by an SR updater that is not bound: DL4J built a new updater from the configuration (setLearningRate,
+     * setUpdater, ...). If the network {@code gradient} belongs to is attached and its optimizer still runs this
+     * attachment's step function, the new updater's blocks are bound (the same as attaching again, without
+     * re-rounding the weights: they are on the grid already, and FP32 master weights keep their rounding) and
+     * {@code updater}'s binding is returned; otherwise null (not attached, or DL4J dropped the optimizer: clear()).
+     */
+    static BlockBinding rebindFor(SrGradientUpdater<?> updater, INDArray gradient) {
+        Attachment a = ((StochasticRoundingConfig) updater.getConfig()).attachments().owning(gradient);
+        if (a == null || !a.isInstalled()) {
+            return null;
+        }
+        a.rebind();
+        return updater.binding();
+    }
+
+    private synchronized void rebind() {
+        BaseMultiLayerUpdater<?> updater = net.updater();
+        if (updater == boundUpdater) {
+            return;
+        }
+        blocks = bindBlocks(updater, net.dataType());
+        current = null;
+        registerWithConfigs();
+        log.info("DL4J rebuilt the updater of an attached network (setLearningRate, setUpdater, ...): {} updater blocks"
+                + " bound again", blocks.size());
+    }
+
+    /** Records this attachment in each SR configuration object, so that an updater DL4J rebuilds from them finds it. */
+    private void registerWithConfigs() {
+        for (int k = 0; k < blocks.size(); k++) {
+            if (blocks.updater(k) != null) {
+                ((StochasticRoundingConfig) blocks.updater(k).getConfig()).attachments().add(this);
+            }
+        }
+    }
+
+    /** The network's flat gradient array (null before it exists). */
+    INDArray gradientsOrNull() {
+        return net.gradients();
     }
 
     private static boolean hasPostUpdaterRegularization(UpdaterBlock ub) {
@@ -285,6 +342,10 @@ public final class Attachment {
 
     /** The step function's work (see {@link OptimizerStep#apply}). */
     void step(INDArray params, INDArray update) {
+        if (net.updaterIfExists() != boundUpdater) {
+            // DL4J rebuilt its updater and no SR updater ran: bind it (refused with a message if it does not round)
+            rebind();
+        }
         int iteration = net.iterationCount();
         if (current == null || current.iteration() != iteration) {
             // An update applied without an updater pass in this iteration (gradient sharing).

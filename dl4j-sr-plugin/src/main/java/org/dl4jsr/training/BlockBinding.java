@@ -1,8 +1,11 @@
 package org.dl4jsr.training;
 
+import java.util.List;
+
 /**
- * Where one updater block sits in its attached network: parameter offsets [start, start + length), the seed of its
- * rounding bits, and the attachment that hands out the current {@link OptimizerStep}.
+ * Where one updater block sits in its attached network: parameter offsets [start, start + length), the ranges of it
+ * the plugin writes (all of it unless it holds frozen parameters, see {@code network.FrozenParameters}), the seed of
+ * its rounding bits, and the attachment that hands out the current {@link OptimizerStep}.
  */
 public final class BlockBinding {
     private final Attachment attachment;
@@ -12,9 +15,11 @@ public final class BlockBinding {
     private final long seed;
     private final boolean startsStep;
     private final boolean postUpdaterRegularization;
+    private final long[][] written;
 
-    BlockBinding(Attachment attachment, int index, long start, long length, long seed, boolean startsStep,
-                 boolean postUpdaterRegularization) {
+    BlockBinding(Attachment attachment, int index, long start, long length, List<long[]> written, long seed,
+                 boolean startsStep, boolean postUpdaterRegularization) {
+        this.written = written.toArray(new long[0][]);
         this.attachment = attachment;
         this.index = index;
         this.start = start;
@@ -42,6 +47,19 @@ public final class BlockBinding {
 
     public long length() {
         return length;
+    }
+
+    /**
+     * The [start, end) ranges of the network's flat parameters this block's updater may change: the whole block,
+     * except the parameters of frozen layers DL4J placed in it, which are never rounded or updated.
+     */
+    long[][] writtenRanges() {
+        return written;
+    }
+
+    /** True when the block holds no frozen parameter (its updater may treat it as one range). */
+    boolean isWholeBlockWritten() {
+        return written.length == 1 && written[0][0] == start && written[0][1] == start + length;
     }
 
     /** Seed of this block's rounding bits (the attach seed unless the updater configuration sets its own). */

@@ -87,10 +87,11 @@ public final class OptimizerStep {
 
     /**
      * True when the block's updater may write the weights itself in this step: nobody else needs the update array
-     * (no gradient sharing, no listener reading updates, no regularisation DL4J adds after the updater).
+     * (no gradient sharing, no listener reading updates, no regularisation DL4J adds after the updater, no frozen
+     * parameters in the block that the step function must skip).
      */
     public boolean canWriteWeights(BlockBinding b) {
-        return fusable && !b.hasPostUpdaterRegularization();
+        return fusable && !b.hasPostUpdaterRegularization() && b.isWholeBlockWritten();
     }
 
     /** Records that the block's updater wrote its weights itself: the step function leaves the block alone. */

@@ -24,7 +24,7 @@ public abstract class SrGradientUpdater<T extends StochasticRoundingConfig> impl
 
     @Override
     public final void applyUpdater(INDArray gradient, int iteration, int epoch) {
-        BlockBinding b = binding;
+        BlockBinding b = binding != null ? binding : Attachment.rebindFor(this, gradient);
         OptimizerStep step = b == null ? null : b.step();
         if (step == null) {
             throw new Bf16NotAttachedException(getConfig());
@@ -44,18 +44,21 @@ public abstract class SrGradientUpdater<T extends StochasticRoundingConfig> impl
     void validateFor(DataType dataType, String blockName) {
     }
 
-    /** Puts the block's weights onto the BF16 grid when the network is attached. */
+    /** Puts the block's weights onto the BF16 grid when the network is attached (frozen parameters excepted). */
     void prepareWeights(INDArray params, Kernels kernels, Rounding initialRounding, long key) {
-        BlockBinding b = binding;
         if (getConfig().getWeightRounding() != Rounding.NONE) {
-            kernels.round(params, b.start(), params, b.start(), b.length(), initialRounding, key, b.start());
+            for (long[] r : binding.writtenRanges()) {
+                kernels.round(params, r[0], params, r[0], r[1] - r[0], initialRounding, key, r[0]);
+            }
         }
     }
 
-    /** Applies this block's slice of {@code update} to its weights: {@code x = round(x - u)} with the given key. */
+    /** Applies this block's slice of {@code update} to its weights (frozen parameters excepted): {@code x = round(x - u)} with the given key. */
     void applyToWeights(OptimizerStep step, INDArray params, INDArray update, long key) {
-        BlockBinding b = binding;
-        step.kernels().applyUpdate(params, b.start(), update, b.start(), b.length(), getConfig().getWeightRounding(),
-                key, b.start());
+        for (long[] r : binding.writtenRanges()) {
+            // the same element gets the same rounding bits whichever ranges it is applied in (rngIndex = offset)
+            step.kernels().applyUpdate(params, r[0], update, r[0], r[1] - r[0], getConfig().getWeightRounding(), key,
+                    r[0]);
+        }
     }
 }

@@ -9,7 +9,9 @@ import org.nd4j.linalg.learning.config.NoOp;
 
 /**
  * Rewrites the updaters in layer configurations: every updater that does not round its weights itself is replaced
- * by {@code wrapper(updater)} (the API's {@code Bf16Updater}). Frozen layers and NoOp updaters are left alone. Whether
+ * by {@code wrapper(updater)} (the API's {@code Bf16Updater}). NoOp updaters (and FrozenLayer, which DL4J gives NoOp)
+ * are left alone; the layer inside a FrozenLayerWithBackprop is wrapped like its neighbours so that DL4J's updater
+ * blocks stay as they were (its parameters are left alone by the step, see FrozenParameters). Whether
  * every trainable parameter ended up with a rounding updater is checked afterwards on the updater blocks, which
  * covers layer types the walk does not know.
  */
@@ -22,7 +24,7 @@ final class UpdaterWrapping {
      * original updaters back (used when attach fails, so a failed attach leaves the configuration as it was).
      */
     static void wrap(Layer layer, UnaryOperator<IUpdater> wrapper, List<Runnable> undo) {
-        LayerTree.forEachTrainableLeaf(layer, leaf -> {
+        LayerTree.forEachUpdaterLeaf(layer, leaf -> {
             IUpdater weights = LayerTree.weightUpdater(leaf);
             IUpdater bias = LayerTree.biasUpdater(leaf);
             LayerTree.mapUpdaters(leaf, u -> u instanceof NoOp || u instanceof StochasticRoundingConfig ? u
