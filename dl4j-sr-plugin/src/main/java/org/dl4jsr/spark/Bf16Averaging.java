@@ -66,6 +66,14 @@ public final class Bf16Averaging {
 
     /** The average, rounded onto the grid with the bits of (seed, round); identical for every caller. */
     WireArray result(long seed, int round) {
+        return round(sums, count, layout, stream, seed, round);
+    }
+
+    /**
+     * {@code sums / count} rounded onto the grid with the bits of (seed, round, stream): the last two steps of the rule,
+     * for sums made elsewhere (the Spark master's executors, {@link PartialSum}).
+     */
+    static WireArray round(float[] sums, int count, WireLayout layout, long stream, long seed, int round) {
         long drawKey = CounterRng.drawKey(CounterRng.key(seed, round, stream), CounterRng.WEIGHT);
         return WireArray.average(sums, count, layout, i -> CounterRng.bits(drawKey, i) & 0xFFFF);
     }
