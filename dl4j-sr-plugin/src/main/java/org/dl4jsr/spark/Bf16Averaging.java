@@ -17,8 +17,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * The plugin's rule for averaging replicas of one BF16 network, used by every data-parallel trainer (the Spark
  * master, {@code org.dl4jsr.parallel} for ParallelWrapper):
  * <ol>
- * <li>sum the replicas' values in FP32, in the order they are added (callers add them in a fixed order, so the sum
- * does not depend on which replica finished first);</li>
+ * <li>sum the replicas' values in FP32, in an order fixed by the caller, never by which replica finished first
+ * (ParallelWrapper: replica order, left to right; the Spark master: the tree of {@link SumTree}, whose nodes are
+ * summed on the executors by {@link PartialSum});</li>
  * <li>divide by the number of replicas;</li>
  * <li>round BF16 values (weights on the grid, AdamWSR moments, packed or not) back onto the grid with stochastic
  * rounding whose bits are keyed on (seed, round, array): every replica receives the same averaged model; values DL4J
