@@ -23,8 +23,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * The plugin's rule for averaging replicas of one BF16 network, used by every data-parallel trainer (the Spark
  * master, {@code org.dl4jsr.parallel} for ParallelWrapper):
  * <ol>
- * <li>sum the replicas' values in FP32, in the order they are added (callers add them in a fixed order, so the sum
- * does not depend on which replica finished first);</li>
+ * <li>sum the replicas' values in FP32, in an order fixed by the caller, never by which replica finished first
+ * (ParallelWrapper: replica order, left to right; the Spark master: the tree of {@link SumTree}, whose nodes are
+ * summed on the executors by {@link PartialSum});</li>
  * <li>divide by the number of replicas;</li>
  * <li>round BF16 values (weights on the grid, AdamWSR moments, packed or not) back onto the grid with stochastic
  * rounding whose bits are keyed on (seed, round, array): every replica receives the same averaged model; values DL4J
@@ -72,6 +73,14 @@ public final class Bf16Averaging {
 
     /** The average, rounded onto the grid with the bits of (seed, round); identical for every caller. */
     WireArray result(long seed, int round) {
+        return round(sums, count, layout, stream, seed, round);
+    }
+
+    /**
+     * {@code sums / count} rounded onto the grid with the bits of (seed, round, stream): the last two steps of the rule,
+     * for sums made elsewhere (the Spark master's executors, {@link PartialSum}).
+     */
+    static WireArray round(float[] sums, int count, WireLayout layout, long stream, long seed, int round) {
         long drawKey = CounterRng.drawKey(CounterRng.key(seed, round, stream), CounterRng.WEIGHT);
         return WireArray.average(sums, count, layout, i -> CounterRng.bits(drawKey, i) & 0xFFFF);
     }

@@ -48,13 +48,15 @@ import org.slf4j.LoggerFactory;
  * worker is the one single-machine training would apply, rounded with the same counter-based random bits.</li>
  * <li>Parameters and updater state travel as BF16 in both directions (lossless: the values are on the grid, see
  * {@code WireArray}): 6 bytes per parameter per direction with AdamWSR (weights, m, v) instead of 12.</li>
- * <li>Averaging sums the workers' values in FP32 in partition order (so the result does not depend on which task
- * finishes first or is retried), divides, and rounds the averages back onto the BF16 grid with stochastic rounding
- * keyed on (seed, round): every worker of the next round receives the same BF16-grid model. Values DL4J keeps in FP32
- * (wrapped DL4J updaters' state, NoOp parameters) are averaged in FP32 as DL4J does. The round is identified by the
- * network's iteration count at its start.</li>
- * <li>Results are summed on the driver, so {@code aggregationDepth} has no effect; updater state is averaged by
- * default ({@code saveUpdater(true)}); training statistics ({@code collectTrainingStats}) are not supported.</li>
+ * <li>Averaging sums the workers' values in FP32 on the executors, in a tree of depth {@code aggregationDepth} whose
+ * order of additions is fixed by partition index ({@link SumTree}: the result does not depend on which task finishes
+ * first, is retried or loses its executor), divides, and rounds the averages back onto the BF16 grid with stochastic
+ * rounding keyed on (seed, round): every worker of the next round receives the same BF16-grid model. Only that
+ * rounded average reaches the driver (one worker's result in size), whatever the number of workers. Values DL4J
+ * keeps in FP32 (wrapped DL4J updaters' state, NoOp parameters) are averaged in FP32 as DL4J does. The round is
+ * identified by the network's iteration count at its start.</li>
+ * <li>Updater state is averaged by default ({@code saveUpdater(true)}); training statistics
+ * ({@code collectTrainingStats}) are not supported.</li>
  * </ul>
  *
  * <p>Over 300 lines because it mirrors DL4J's master and its Builder (same constructors and options, so it is a drop-in
@@ -181,56 +183,49 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
     protected void processResults(SparkDl4jMultiLayer network, SparkComputationGraph graph,
                                   JavaRDD<ParameterAveragingTrainingResult> results, int splitNum, int totalSplits) {
         Network net = Network.of(network != null ? network.getNetwork() : graph.getNetwork());
-        // collect() returns the results in partition order: the FP32 sums below do not depend on task timing.
-        List<Bf16WorkerResult> collected = results.map(new ToWire()).collect();
+        int round = net.iterationCount();
+        WireLayout stateLayout = saveUpdater ? roundStateLayout : null;
+        // Summed on the executors in a tree of depth aggregationDepth, in partition order (TreeAveraging): the driver
+        // receives the rounded average only, whatever the number of workers and whichever task finishes first.
+        AveragedResult averaged = TreeAveraging.average(results.map(new ToWire()), checkedDepth(aggregationDepth),
+                roundParamLayout, stateLayout, bf16Options.getSeed(), round);
         releaseBroadcast();
-        List<Bf16WorkerResult> withData = new ArrayList<>();
-        for (Bf16WorkerResult r : collected) {
-            if (r != null) {
-                withData.add(r);
-            }
-        }
-        if (withData.isEmpty()) {
+        if (averaged.params == null) {
             log.info("Skipping imbalanced split with no data for all executors");
             return;
         }
-        int count = withData.size();
-        int round = net.iterationCount();
-        long seed = bf16Options.getSeed();
-
-        WireArray params = average(withData, Bf16Averaging.params(roundParamLayout), true, seed, round);
-        net.setParams(ArrayBits.params(params.decodeBits(roundParamLayout), net.dataType()));
-        if (saveUpdater && roundStateLayout != null) {
-            WireArray state = average(withData, Bf16Averaging.state(roundStateLayout), false, seed, round);
-            net.setUpdaterState(ArrayBits.updaterState(state.decodeBits(roundStateLayout), net.dataType()));
+        net.setParams(ArrayBits.params(averaged.params.decodeBits(roundParamLayout), net.dataType()));
+        if (stateLayout != null) {
+            net.setUpdaterState(ArrayBits.updaterState(averaged.state.decodeBits(stateLayout), net.dataType()));
         }
-
+        List<Bf16WorkerResult> reports = averaged.reports;
         double scoreSum = 0;
-        for (Bf16WorkerResult r : withData) {
+        for (Bf16WorkerResult r : reports) {
             scoreSum += r.score;
         }
         if (network != null) {
-            network.setScore(scoreSum / count);
+            network.setScore(scoreSum / reports.size());
         } else {
-            graph.setScore(scoreSum / count);
+            graph.setScore(scoreSum / reports.size());
         }
-        routeListenerInfo(withData);
+        routeListenerInfo(reports);
         net.setCounts(round + averagingFrequency, net.epochCount());
         roundsDone++;
-        log.info("Completed training of split {} of {}: averaged {} workers in BF16", splitNum, totalSplits, count);
+        log.info("Completed training of split {} of {}: averaged {} workers in BF16", splitNum, totalSplits,
+                reports.size());
     }
 
-    /** Sums the results in partition order and rounds their average (the rule of {@link Bf16Averaging}). */
-    private static WireArray average(List<Bf16WorkerResult> results, Bf16Averaging average, boolean params, long seed,
-                                     int round) {
-        for (Bf16WorkerResult r : results) {
-            WireArray a = params ? r.params : r.state;
-            if (a == null) {
-                throw new IllegalStateException("A worker returned no updater state although saveUpdater is set");
-            }
-            average.add(a);
+    /** The depth, refused below 1 (a master read from JSON skips the Builder's check). */
+    private static int checkedDepth(int depth) {
+        if (depth < 1) {
+            throw new IllegalArgumentException(SumTree.depthMessage(depth));
         }
-        return average.result(seed, round);
+        return depth;
+    }
+
+    @Override
+    public void setAggregationDepth(int aggregationDepth) {
+        super.setAggregationDepth(checkedDepth(aggregationDepth));
     }
 
     /** As DL4J's master does: what the workers' listeners recorded goes to the stats storage. */
@@ -373,9 +368,14 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
             return this;
         }
 
+        /**
+         * Levels of the tree in which the executors sum the workers' results (default 2, as DL4J): with W workers each
+         * executor task adds about {@code W^(1/depth)} partial sums, and only the rounded average reaches the driver.
+         * The summation order, hence the bits, depends on (workers, depth); see docs/spark-scaling.md.
+         */
         @Override
         public Builder aggregationDepth(int aggregationDepth) {
-            super.aggregationDepth(aggregationDepth);
+            super.aggregationDepth(checkedDepth(aggregationDepth));
             return this;
         }
 
@@ -445,6 +445,7 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
 
         @Override
         public Bf16ParameterAveragingTrainingMaster build() {
+            checkedDepth(aggregationDepth);
             return new Bf16ParameterAveragingTrainingMaster(this);
         }
     }

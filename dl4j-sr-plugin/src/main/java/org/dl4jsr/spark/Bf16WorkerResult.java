@@ -29,4 +29,9 @@ public final class Bf16WorkerResult implements Serializable {
         this.listenerStaticInfo = listenerStaticInfo;
         this.listenerUpdates = listenerUpdates;
     }
+
+    /** The score and listener records alone (what travels up the summation tree besides the sums). */
+    Bf16WorkerResult withoutArrays() {
+        return new Bf16WorkerResult(null, null, score, listenerMetaData, listenerStaticInfo, listenerUpdates);
+    }
 }

@@ -113,5 +113,16 @@ class SparkMastersTest {
                 () -> new Bf16ParameterAveragingTrainingMaster.Builder(4).batchSizePerWorker(0));
         assertThrows(IllegalArgumentException.class,
                 () -> new Bf16ParameterAveragingTrainingMaster.Builder(4).bf16Options(null));
+        for (int depth : new int[] {0, -1}) {
+            IllegalArgumentException d = assertThrows(IllegalArgumentException.class,
+                    () -> new Bf16ParameterAveragingTrainingMaster.Builder(4).aggregationDepth(depth));
+            assertTrue(d.getMessage().startsWith("aggregationDepth must be >= 1 (the number of levels of the tree"),
+                    d.getMessage());
+        }
+        Bf16ParameterAveragingTrainingMaster master = new Bf16ParameterAveragingTrainingMaster.Builder(4)
+                .aggregationDepth(3).build();
+        assertEquals(3, master.getAggregationDepth());
+        assertThrows(IllegalArgumentException.class, () -> master.setAggregationDepth(0));
+        assertEquals(3, Bf16ParameterAveragingTrainingMaster.fromJson(master.toJson()).getAggregationDepth());
     }
 }

@@ -26,6 +26,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.dl4jsr.Bf16Grid;
+import org.dl4jsr.Bf16Options;
 import org.dl4jsr.spark.Bf16ParameterAveragingTrainingMaster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,10 +36,11 @@ import org.junit.jupiter.api.Test;
  * A real Spark standalone cluster (a Master and two Workers, each in its own JVM, 127.0.0.1 only) with the driver in
  * the test JVM:
  * <ul>
- * <li>an executor JVM killed (SIGKILL) while its task is in the middle of a round: the run ends with weights and
- * updater state bit-identical to a fault-free {@code local[2]} run, and the executor the Master starts in its place
- * receives tasks ({@code spark.locality.wait=0s}: otherwise the tasks wait for the survivor, which holds the cached
- * data);</li>
+ * <li>four workers (partitions) per round on the two executors, summed in a tree of depth 2 (pairs, then the pair
+ * sums, on the executors), and an executor JVM killed (SIGKILL) while its task is in the middle of a round: the tasks
+ * and shuffle outputs it held are recomputed, and the run ends with weights and updater state bit-identical to a
+ * fault-free {@code local[2]} run, and the executor the Master starts in its place receives tasks
+ * ({@code spark.locality.wait=0s}: otherwise the tasks wait for the survivor, which holds the cached data);</li>
  * <li>executors that cannot start (more memory asked for than any Worker has) make the master fail after its
  * {@code executorRegistrationTimeout}, with a message that says where to look, instead of waiting forever.</li>
  * </ul>
@@ -48,6 +50,8 @@ import org.junit.jupiter.api.Test;
 @SparkJre
 class ClusterExecutorLossTest {
     private static final int EPOCHS = 4;
+    private static final int WORKERS = 4;
+    private static final int DEPTH = 2;
     /** Round 4 covers iterations 9, 10, 11: partition 0's task is held (then killed) before fitting iteration 10. */
     private static final int KILL_ITERATION = 10;
     private static StandaloneCluster cluster;
@@ -81,7 +85,7 @@ class ClusterExecutorLossTest {
             awaitExecutors(driver, 2); // both Workers' executors, so the data is spread as on a real cluster
             killer.start();
             long start = System.nanoTime();
-            onCluster = IrisTraining.spark(driver, EPOCHS, (round, net) -> {
+            onCluster = IrisTraining.spark(driver, WORKERS, DEPTH, EPOCHS, Bf16Options.defaults(), (round, net) -> {
                 assertEquals(0, Bf16Grid.countOffGrid(net.params()), "weights off the BF16 grid after round " + round);
                 if (killed.get() > 0) {
                     awaitExecutors(driver, 2); // the rest of the run has the replacement executor
@@ -98,7 +102,7 @@ class ClusterExecutorLossTest {
         MultiLayerNetwork reference;
         JavaSparkContext sc = SparkSessions.local(2, 1, "standalone-reference");
         try {
-            reference = IrisTraining.spark(sc, EPOCHS, (round, net) -> { });
+            reference = IrisTraining.spark(sc, WORKERS, DEPTH, EPOCHS, Bf16Options.defaults(), (round, net) -> { });
         } finally {
             SparkSessions.stop(sc);
         }
@@ -106,8 +110,9 @@ class ClusterExecutorLossTest {
         assertEquals(1, executors.removed(), "executors lost");
         assertTrue(executors.tasksOnReplacements() > 0, "the replacement executor never received a task");
         boolean identical = java.util.Arrays.equals(Bits.of(reference.params()), Bits.of(onCluster.params()));
-        System.out.printf("RESULT standalone_executor_killed epochs=%d executors_added=%d tasks_on_replacement=%d"
-                        + " seconds=%.1f accuracy=%.4f bit_identical_to_local=%b%n", EPOCHS, executors.added(),
+        System.out.printf("RESULT standalone_executor_killed workers=%d depth=%d epochs=%d executors_added=%d"
+                        + " tasks_on_replacement=%d seconds=%.1f accuracy=%.4f bit_identical_to_local=%b%n", WORKERS,
+                DEPTH, EPOCHS, executors.added(),
                 executors.tasksOnReplacements(), trainingSeconds, IrisTraining.accuracy(onCluster), identical);
         assertArrayEquals(Bits.of(reference.params()), Bits.of(onCluster.params()), "weights");
         assertArrayEquals(Bits.of(reference.getUpdater().getStateViewArray()),

@@ -28,8 +28,8 @@ import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 
 /**
- * One worker averaging after every k minibatches is single-machine SR training: the same minibatches in the same order
- * give bit-identical weights and updater state after every round.
+ * One worker averaging after every k minibatches is single-machine SR training, whatever the aggregation depth: the
+ * same minibatches in the same order give bit-identical weights and updater state after every round.
  */
 @SparkJre
 class EquivalenceTest {
@@ -45,38 +45,36 @@ class EquivalenceTest {
         SparkSessions.stop(sc);
     }
 
-    private static Bf16ParameterAveragingTrainingMaster oneWorker(int batch, int frequency) {
+    /** Any aggregation depth: a single worker's sum is its own values (the tests below use depths 1, 2, 3, 5). */
+    private static Bf16ParameterAveragingTrainingMaster oneWorker(int batch, int frequency, int depth) {
         return new Bf16ParameterAveragingTrainingMaster.Builder(1, batch).batchSizePerWorker(batch)
-                .averagingFrequency(frequency).rddTrainingApproach(RDDTrainingApproach.Direct)
+                .averagingFrequency(frequency).aggregationDepth(depth).rddTrainingApproach(RDDTrainingApproach.Direct)
                 .repartionData(Repartition.Never).build();
     }
 
     @Test
     void multiLayerNetworkEveryStep() {
-        assertMlnEquivalent(new AdamWSR(0.02), 1, 15);
+        assertMlnEquivalent(new AdamWSR(0.02), 1, 15, false, 1);
     }
 
     @Test
     void compactStateEveryThirdStep() {
-        assertMlnEquivalent(AdamWSR.builder().learningRate(0.02).weightDecay(0.01).compactState(true).build(), 3, 15);
+        assertMlnEquivalent(AdamWSR.builder().learningRate(0.02).weightDecay(0.01).compactState(true).build(), 3, 15,
+                false, 2);
     }
 
     @Test
     void wrappedDl4jUpdaterEverySecondStep() {
-        assertMlnEquivalent(new Nesterovs(0.05, 0.9), 2, 12);
+        assertMlnEquivalent(new Nesterovs(0.05, 0.9), 2, 12, false, 3);
     }
 
     /** A true BFLOAT16 network: weights and moments are BF16 arrays, sent as they are. */
     @Test
     void bfloat16NetworkEverySecondStep() {
-        assertMlnEquivalent(new AdamWSR(0.02), 2, 12, true);
+        assertMlnEquivalent(new AdamWSR(0.02), 2, 12, true, 5);
     }
 
-    private void assertMlnEquivalent(IUpdater updater, int frequency, int steps) {
-        assertMlnEquivalent(updater, frequency, steps, false);
-    }
-
-    private void assertMlnEquivalent(IUpdater updater, int frequency, int steps, boolean bf16) {
+    private void assertMlnEquivalent(IUpdater updater, int frequency, int steps, boolean bf16, int depth) {
         List<DataSet> batches = Iris.batches(10);
         if (bf16) {
             List<DataSet> cast = new ArrayList<>();
@@ -88,7 +86,7 @@ class EquivalenceTest {
         MultiLayerNetwork single = bf16 ? TestNets.bf16IrisMlp(updater, 42) : TestNets.irisMlp(updater, 42);
         Bf16Training.attach(single);
         MultiLayerNetwork driver = bf16 ? TestNets.bf16IrisMlp(updater, 42) : TestNets.irisMlp(updater, 42);
-        SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(sc, driver, oneWorker(10, frequency));
+        SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(sc, driver, oneWorker(10, frequency, depth));
         for (int step = 0; step < steps; step += frequency) {
             List<DataSet> round = new ArrayList<>();
             for (int k = 0; k < frequency; k++) {
@@ -112,7 +110,7 @@ class EquivalenceTest {
         ComputationGraph single = TestNets.irisGraph(new AdamWSR(0.02), 42);
         Bf16Training.attach(single);
         ComputationGraph driver = TestNets.irisGraph(new AdamWSR(0.02), 42);
-        SparkComputationGraph spark = new SparkComputationGraph(sc, driver, oneWorker(10, 1));
+        SparkComputationGraph spark = new SparkComputationGraph(sc, driver, oneWorker(10, 1, 2));
         for (int step = 0; step < 10; step++) {
             DataSet b = batches.get(step);
             single.fit(b);

@@ -64,19 +64,29 @@ final class IrisTraining {
 
     static MultiLayerNetwork spark(JavaSparkContext sc, int epochs, Bf16Options options, RoundCheck check,
                                    TrainingHook... hooks) {
+        return spark(sc, WORKERS, 2, epochs, options, check, hooks);
+    }
+
+    /**
+     * {@code workers} partitions per round, summed in a tree of {@code depth}; every epoch uses the first
+     * {@code workers * FREQUENCY * rounds} minibatches that fill whole rounds.
+     */
+    static MultiLayerNetwork spark(JavaSparkContext sc, int workers, int depth, int epochs, Bf16Options options,
+                                   RoundCheck check, TrainingHook... hooks) {
         MultiLayerNetwork net = TestNets.irisMlp(UPDATER, 42);
-        Bf16ParameterAveragingTrainingMaster master = new Bf16ParameterAveragingTrainingMaster.Builder(WORKERS, BATCH)
-                .batchSizePerWorker(BATCH).averagingFrequency(FREQUENCY).trainingHooks(hooks).bf16Options(options)
-                .rddTrainingApproach(RDDTrainingApproach.Direct).repartionData(Repartition.Never).build();
+        Bf16ParameterAveragingTrainingMaster master = new Bf16ParameterAveragingTrainingMaster.Builder(workers, BATCH)
+                .batchSizePerWorker(BATCH).averagingFrequency(FREQUENCY).aggregationDepth(depth).trainingHooks(hooks)
+                .bf16Options(options).rddTrainingApproach(RDDTrainingApproach.Direct).repartionData(Repartition.Never)
+                .build();
         SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(sc, net, master);
         List<DataSet> batches = Iris.batches(BATCH);
-        int perRound = WORKERS * FREQUENCY;
+        int perRound = workers * FREQUENCY;
         int round = 0;
         for (int e = 0; e < epochs; e++) {
             for (int start = 0; start + perRound <= batches.size(); start += perRound) {
                 // one fit = one round: partition w holds worker w's FREQUENCY minibatches
                 List<DataSet> data = new ArrayList<>(batches.subList(start, start + perRound));
-                spark.fit(sc.parallelize(data, WORKERS));
+                spark.fit(sc.parallelize(data, workers));
                 round++;
                 check.afterRound(round, net);
             }

@@ -35,14 +35,15 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * DL4J's {@link ParameterAveragingTrainingMaster} (FP32 Adam, updater state averaged) against the plugin's
  * {@link Bf16ParameterAveragingTrainingMaster} (AdamWSR: BF16 weights and moments) on the same job: the same MLP, the
  * same synthetic data, the same rounds (each round: every worker fits {@code --frequency} minibatches, then averaging).
- * Measured by Spark for both ({@link SparkTraffic}): bytes of the round's broadcast (driver to each executor) and of
- * one worker's task result (worker to driver), and the wall time per round (median after warm-up rounds).
+ * Measured by Spark for both ({@link SparkTraffic}): bytes of the round's broadcast (driver to each executor), the
+ * largest output of one task (a worker's result or shuffle output, or a summing task's), the bytes into the driver per
+ * round, and the wall time per round (median after warm-up rounds). Growth with workers: {@link SparkScalingBenchmark}.
  *
  * <p>Run: {@code mvn -q -pl examples -am package -DskipTests exec:exec@spark-bench} (optionally
  * {@code -Dargs="--hidden 1024 --rounds 10 --workers 2 --compress false"}), or on a cluster {@code spark-submit --class
  * org.dl4jsr.examples.spark.SparkAveragingBenchmark --master spark://HOST:7077 <the examples' Spark assembly> --workers
  * N} (N: the executor cores in total). Headline lines start with RESULT.
- * {@code --compress false} (default) reports the serialised sizes; {@code true} lets Spark lz4-compress broadcasts.
+ * {@code --compress false} (default) reports the serialised sizes; {@code true} lets Spark lz4-compress broadcasts and shuffles.
  */
 public final class SparkAveragingBenchmark {
     private static final int FEATURES = 64;
@@ -91,6 +92,7 @@ public final class SparkAveragingBenchmark {
                 .setAppName("dl4j-sr Spark benchmark")
                 .setIfMissing("spark.ui.enabled", "false").setIfMissing("spark.ui.showConsoleProgress", "false")
                 .set("spark.broadcast.compress", String.valueOf(compress))
+                .set("spark.shuffle.compress", String.valueOf(compress))
                 .set("spark.driver.maxResultSize", "0");
         if (masterUrl != null) {
             conf.setMaster(masterUrl);
@@ -121,6 +123,7 @@ public final class SparkAveragingBenchmark {
         long params;
         long down;
         long up;
+        long driverIn;
         double seconds;
     }
 
@@ -146,13 +149,15 @@ public final class SparkAveragingBenchmark {
         int rounds = seconds.length;
         res.params = net.numParams();
         res.down = traffic.broadcastBytes() / rounds;
-        res.up = traffic.resultBytes() / Math.max(1, traffic.resultTasks());
+        res.up = traffic.maxTaskOutBytes();
+        res.driverIn = traffic.resultBytes() / rounds;
         Arrays.sort(seconds);
         res.seconds = seconds[rounds / 2];
         System.out.printf(Locale.ROOT, "RESULT spark_round master=%s params=%d bytes_down=%d (%.3f B/param)"
-                + " bytes_up_per_worker=%d (%.3f B/param) seconds_per_round=%.3f (median of %d) score=%.4f%n",
+                + " bytes_up_per_task=%d (%.3f B/param) driver_in_per_round=%d (%.3f B/param)"
+                + " seconds_per_round=%.3f (median of %d) score=%.4f%n",
                 name, res.params, res.down, res.down / (double) res.params, res.up, res.up / (double) res.params,
-                res.seconds, rounds, spark.getScore());
+                res.driverIn, res.driverIn / (double) res.params, res.seconds, rounds, spark.getScore());
         return res;
     }
 
