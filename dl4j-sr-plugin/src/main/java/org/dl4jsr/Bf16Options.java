@@ -117,6 +117,11 @@ public final class Bf16Options implements AttachSettings {
             if (o.initialRounding != Rounding.NEAREST && o.initialRounding != Rounding.STOCHASTIC) {
                 throw new IllegalArgumentException("initialRounding must be NEAREST or STOCHASTIC, got " + o.initialRounding);
             }
+            if (o.weightRounding == Rounding.KAHAN) {
+                throw new IllegalArgumentException("weightRounding KAHAN is an AdamWSR setting (its compensation lives in"
+                        + " AdamWSR's updater state): use AdamWSR.builder().weightRounding(Rounding.KAHAN) for the layers;"
+                        + " DL4J updaters wrapped by attach have no room for a compensation");
+            }
             if (o.weightRounding != Rounding.NEAREST && o.weightRounding != Rounding.STOCHASTIC) {
                 throw new IllegalArgumentException("weightRounding must be STOCHASTIC or NEAREST, got " + o.weightRounding);
             }

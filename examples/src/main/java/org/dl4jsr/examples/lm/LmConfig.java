@@ -46,7 +46,7 @@ public final class LmConfig {
             "  --warmup N --floor F --weight-decay X --eval-every N --val-windows N --seed N",
             "  --seeds N              train every strategy and rate with seeds seed, seed+1, ..., seed+N-1 and report",
             "                         mean, standard deviation and the difference from FP32 paired by seed",
-            "  --strategies LIST      comma-separated subset of fp32,mixed,bf16,bf16-sr",
+            "  --strategies LIST      comma-separated subset of fp32,mixed,bf16,bf16-sr,bf16-kahan",
             "  --lr-sweep             train at 1x, 2x and 4x the peak learning rate (one table per rate)",
             "  --lr-multipliers LIST  e.g. 0.25,1,4 (instead of --lr-sweep)",
             "  --out DIR              where the CSV and PNG files go (default target/lm)",

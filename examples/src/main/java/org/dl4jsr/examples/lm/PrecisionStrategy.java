@@ -9,7 +9,7 @@ import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.linalg.learning.regularization.WeightDecay;
 
 /**
- * The paper's four ways to train the same model. All use AdamW with the same hyper-parameters, schedule and
+ * The paper's four ways (and Kahan-compensated BF16, the other known cure of stagnation) to train the same model. All use AdamW with the same hyper-parameters, schedule and
  * decoupled weight decay on weight matrices and embeddings (none on biases and layer-norm parameters).
  */
 public enum PrecisionStrategy {
@@ -20,7 +20,9 @@ public enum PrecisionStrategy {
     /** Everything BF16, round-to-nearest for weights and moments. */
     BF16_NEAREST("bf16", "vanilla BF16"),
     /** The paper's BF16-AdamW-SR: BF16 weights and moments, stochastic rounding. */
-    BF16_SR("bf16-sr", "BF16 + SR");
+    BF16_SR("bf16-sr", "BF16 + SR"),
+    /** BF16 weights rounded to nearest with a BF16 Kahan compensation; BF16 moments with SR (docs/kahan.md). */
+    BF16_KAHAN("bf16-kahan", "BF16 + Kahan");
 
     private final String id;
     private final String label;
@@ -49,7 +51,7 @@ public enum PrecisionStrategy {
                 return s;
             }
         }
-        throw new IllegalArgumentException("Unknown strategy '" + id + "': use fp32, mixed, bf16 or bf16-sr");
+        throw new IllegalArgumentException("Unknown strategy '" + id + "': use fp32, mixed, bf16, bf16-sr or bf16-kahan");
     }
 
     /** Updaters and regularisation of this strategy. */
@@ -66,6 +68,9 @@ public enum PrecisionStrategy {
                 break;
             case BF16_NEAREST:
                 b.weightRounding(Rounding.NEAREST).stateRounding(Rounding.NEAREST).compactState(true);
+                break;
+            case BF16_KAHAN:
+                b.weightRounding(Rounding.KAHAN).compactState(true); // moments as bf16-sr, weights compensated
                 break;
             default:
                 b.compactState(true); // m and v as the two BF16 halves of one 32-bit slot: same values, less memory
