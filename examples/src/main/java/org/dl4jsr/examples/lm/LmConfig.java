@@ -35,6 +35,8 @@ public final class LmConfig {
     List<Double> lrMultipliers = List.of(1.0);
     /** Reuse the runs an earlier sweep with the same settings left in {@link #out} (see {@link SweepResume}). */
     boolean resume;
+    /** With resume: train nothing, report the recorded runs. */
+    boolean reportOnly;
 
     static final String USAGE = String.join("\n",
             "Byte-level GPT trained four ways (FP32, mixed precision, vanilla BF16, BF16 + SR). Flags:",
@@ -53,6 +55,8 @@ public final class LmConfig {
             "  --resume               with --seeds: keep the runs an earlier sweep with the same settings left in",
             "                         --out and train only the missing ones; the files then hold this sweep's",
             "                         runs, so list every rate to keep (more seeds or rates may be added)",
+            "  --report-only          with --resume: train nothing, write the tables and files of the recorded runs",
+            "                         (a sweep stopped part-way; missing runs are listed and left out)",
             "  --help                 this text",
             "A run whose training loss becomes NaN or exceeds 1.5 ln 256 nats/byte stops and is reported as diverged.");
 
@@ -84,6 +88,10 @@ public final class LmConfig {
             }
             if (flag.equals("--resume")) {
                 c.resume = true;
+                continue;
+            }
+            if (flag.equals("--report-only")) {
+                c.reportOnly = true;
                 continue;
             }
             if (flag.equals("--help") || flag.equals("-h")) {

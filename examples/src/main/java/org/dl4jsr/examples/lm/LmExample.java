@@ -66,6 +66,9 @@ public final class LmExample {
                 Nd4j.getBackend().getClass().getSimpleName(),
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
 
+        if (c.reportOnly && !c.resume) {
+            throw new IllegalArgumentException("--report-only reports the runs recorded in --out: add --resume");
+        }
         SweepResume previous = c.resume ? SweepResume.read(c) : SweepResume.none();
         if (c.resume) {
             out.println("Resuming: " + previous.size() + " runs recorded in " + c.out);
@@ -87,6 +90,11 @@ public final class LmExample {
                         runs.add(earlier.get());
                         all.add(earlier.get());
                         out.printf(Locale.ROOT, "Reused from %s: %s, peak lr %s, seed %d%n", c.out, s.id(), peakLr, seed);
+                        continue;
+                    }
+                    if (c.reportOnly) {
+                        out.printf(Locale.ROOT, "Not trained (--report-only): %s, peak lr %s, seed %d%n", s.id(), peakLr,
+                                seed);
                         continue;
                     }
                     LmRun.Result r = LmRun.train(c, corpus, validation, s, peakLr, seed, progress);
