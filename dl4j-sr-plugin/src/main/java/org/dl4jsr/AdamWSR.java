@@ -35,6 +35,10 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * holds its nearest BF16 copy ({@code weightRounding} then says how the copy is rounded).</li>
  * <li>{@code weightRounding(NONE)} with {@code stateRounding(NONE)}: plain FP32 AdamW (weights leave the grid).</li>
  * </ul>
+ * and the other known cure of BF16 stagnation: {@code weightRounding(KAHAN)} rounds the weights to nearest and keeps
+ * what rounding threw away in a BF16 compensation buffer in the updater state (2 bytes per parameter, two per 32-bit
+ * slot), added back at the next update (docs/kahan.md). FLOAT networks only (the compensation is packed into 32-bit
+ * slots), not with master weights.
  * The moments are stored on the BF16 grid with {@code stateRounding} (STOCHASTIC by default; NEAREST; NONE keeps FP32).
  * {@code compactState(true)} packs m and v as the two BF16 halves of one 32-bit slot: updater state of n instead of
  * 2n values on a FLOAT network.
@@ -142,11 +146,6 @@ public final class AdamWSR implements AdamWConfig {
         return compactState;
     }
 
-    /** Values of updater state per parameter: 2 (m, v), 1 when compact, +1 for an FP32 master copy. */
-    long stateValuesPerParameter() {
-        return AdamWStateLayout.valuesPerParameter(compactState, masterWeights);
-    }
-
     /** Not configuration: see {@link org.dl4jsr.training.StochasticRoundingConfig#attachments()}. */
     @JsonIgnore private transient ConfigAttachments attachments;
 
@@ -158,9 +157,13 @@ public final class AdamWSR implements AdamWConfig {
         return attachments;
     }
 
+    /**
+     * Values of updater state for numParams parameters: 2 per parameter (m, v), 1 when compact, +1 for an FP32 master
+     * copy, + 1/2 (rounded up) for a KAHAN compensation.
+     */
     @Override
     public long stateSize(long numParams) {
-        return stateValuesPerParameter() * numParams;
+        return AdamWStateLayout.size(numParams, compactState, masterWeights, isCompensated());
     }
 
     @Override
@@ -211,6 +214,14 @@ public final class AdamWSR implements AdamWConfig {
         }
         if (weightRounding == null || stateRounding == null) {
             throw new IllegalArgumentException("AdamWSR: weightRounding and stateRounding must not be null");
+        }
+        if (stateRounding == Rounding.KAHAN) {
+            throw new IllegalArgumentException("AdamWSR: KAHAN is a weight rounding (it needs a compensation buffer);"
+                    + " round the moments STOCHASTIC, NEAREST or NONE");
+        }
+        if (weightRounding == Rounding.KAHAN && masterWeights) {
+            throw new IllegalArgumentException("AdamWSR: weightRounding KAHAN and masterWeights exclude each other: both"
+                    + " keep what BF16 rounding loses (a BF16 compensation, or an FP32 copy of the weights); choose one");
         }
         if (compactState && stateRounding == Rounding.NONE) {
             throw new IllegalArgumentException("AdamWSR: compactState stores m and v as BF16 halves of one 32-bit slot,"
@@ -317,6 +328,10 @@ public final class AdamWSR implements AdamWConfig {
             return this;
         }
 
+        /**
+         * How new weights are stored: STOCHASTIC (default), NEAREST, NONE (FP32, weights leave the grid), or KAHAN
+         * (nearest, with the rounding error carried in a BF16 compensation buffer: docs/kahan.md).
+         */
         public Builder weightRounding(Rounding rounding) {
             config.weightRounding = rounding;
             return this;

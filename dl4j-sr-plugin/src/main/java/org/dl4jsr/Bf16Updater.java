@@ -92,6 +92,11 @@ public final class Bf16Updater implements StochasticRoundingConfig {
         if (updater instanceof NoOp) {
             throw new IllegalArgumentException("Bf16Updater: NoOp parameters are never updated; do not wrap NoOp");
         }
+        if (weightRounding == Rounding.KAHAN) {
+            throw new IllegalArgumentException("Bf16Updater: weightRounding KAHAN is not offered for wrapped DL4J"
+                    + " updaters: their state view is DL4J's layout, with no room for the compensation buffer. Use"
+                    + " AdamWSR.builder().weightRounding(Rounding.KAHAN) (AdamW), or STOCHASTIC rounding here");
+        }
         if (weightRounding != Rounding.STOCHASTIC && weightRounding != Rounding.NEAREST) {
             throw new IllegalArgumentException("Bf16Updater: weightRounding must be STOCHASTIC or NEAREST, got "
                     + weightRounding);

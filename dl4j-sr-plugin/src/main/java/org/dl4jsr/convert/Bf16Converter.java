@@ -173,6 +173,11 @@ public final class Bf16Converter {
         }
         if (u instanceof AdamWSR) {
             AdamWSR a = (AdamWSR) u;
+            if (target == Target.BFLOAT16 && a.isCompensated()) {
+                throw new IllegalArgumentException("AdamWSR with weightRounding KAHAN keeps its compensation packed two"
+                        + " per 32-bit slot of a FLOAT network's updater state; a BFLOAT16 network has no such slots."
+                        + " Convert to Target.BF16_GRID (a FLOAT network with weights on the BF16 grid) instead");
+            }
             if (target == Target.BFLOAT16 && (a.isCompactState() || a.isMasterWeights()
                     || a.getStateRounding() == Rounding.NONE)) {
                 // A BFLOAT16 network stores updater state in BF16: no 32-bit slots for packing, a master or FP32 state.
@@ -333,8 +338,18 @@ public final class Bf16Converter {
         if (newUpdater instanceof NoOpUpdater) {
             return;
         }
+        // Neither network need be attached: tell AdamWSR updaters their block's size (a KAHAN layout needs it).
+        for (GradientUpdater<?> u : new GradientUpdater<?>[] {oldUpdater, newUpdater}) {
+            if (u instanceof AdamWSRUpdater) {
+                ((AdamWSRUpdater) u).useBlockLength(end - start);
+            }
+        }
         if (newUpdater instanceof AdamWSRUpdater) {
             AdamWSRUpdater sr = (AdamWSRUpdater) newUpdater;
+            if (sr.hasCompensation() && oldUpdater instanceof AdamWSRUpdater
+                    && ((AdamWSRUpdater) oldUpdater).hasCompensation()) {
+                sr.setCompensation(((AdamWSRUpdater) oldUpdater).compensation()); // same weights, same compensation
+            }
             INDArray[] mv = adamMoments(oldUpdater, ob.getUpdaterView());
             sr.setMoments(mv[0], mv[1], kernels, CounterRng.key(o.getSeed(), iteration, RoundingStreams.CONVERT_FIRST_MOMENT),
                     CounterRng.key(o.getSeed(), iteration, RoundingStreams.CONVERT_SECOND_MOMENT), start);
@@ -353,6 +368,10 @@ public final class Bf16Converter {
             view.get(NDArrayIndex.interval(n, 2 * n)).assign(mv[1]);
             if (sr.hasMaster()) {
                 slice(to.params(), start, end).assign(sr.masterCopy()); // the FP32 master is the true weight
+            }
+            if (sr.hasCompensation()) {
+                INDArray w = slice(to.params(), start, end);
+                w.assign(w.add(sr.compensation().reshape(w.shape()))); // w + c in FP32: what the weight holds
             }
             return;
         }

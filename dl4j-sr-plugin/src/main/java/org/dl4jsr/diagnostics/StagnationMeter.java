@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * scaling and decoupled weight decay included), {@code w} the weight before the step, and half a BF16 step of
  * {@code w} is {@code 2^(e-8)} for {@code |w|} in {@code [2^e, 2^(e+1))} (BF16 keeps 8 significant bits). An update is
  * stalled when {@code |u| < 2^(e-8)}: vanilla BF16 loses it; stochastic rounding applies it with probability
- * {@code |u| / step} only, so it survives in expectation but as noise; FP32 master weights keep it. Updates that are
+ * {@code |u| / step} only, so it survives in expectation but as noise; FP32 master weights keep it, and so does a
+ * Kahan compensation (AdamWSR weightRounding KAHAN), until the kept updates add up to a BF16 step. The meter measures
+ * the same thing for every strategy: how much of the update the weight alone cannot hold. Updates that are
  * exactly zero and NoOp/frozen parameters are not counted; a step whose update holds NaN/Inf (skipped by the plugin)
  * is not counted.
  *
@@ -213,10 +215,11 @@ public final class StagnationMeter extends BaseTrainingListener {
                     + " their weight for {} windows of {} iterations (now {}%). With round-to-nearest (vanilla BF16)"
                     + " these updates are lost and training stalls: for BF16 the learning rate is low here (typical in"
                     + " the tail of a decaying schedule, or for large weights such as layer-norm gains). Stochastic"
-                    + " rounding still applies them, but only in expectation (as noise of one BF16 step). Consider a"
-                    + " higher learning rate (SR tolerates rates well above those stable for mixed precision), a"
-                    + " schedule with a higher floor, stochastic rounding instead of round-to-nearest, or FP32 master"
-                    + " weights (AdamWSR.masterWeights(true)). {}", Math.round(100 * warnFraction), warnAfter, logEvery,
+                    + " rounding still applies them, but only in expectation (as noise of one BF16 step); Kahan"
+                    + " compensation (weightRounding KAHAN) keeps them in its buffer until they add up to a step."
+                    + " Consider a higher learning rate (SR tolerates rates well above those stable for mixed"
+                    + " precision), a schedule with a higher floor, stochastic rounding or Kahan compensation instead of"
+                    + " round-to-nearest, or FP32 master weights (AdamWSR.masterWeights(true)). {}", Math.round(100 * warnFraction), warnAfter, logEvery,
                     Math.round(100 * lastReport.overall().stalledFraction()), lastReport);
         } else if (!high) {
             stagnating = false;

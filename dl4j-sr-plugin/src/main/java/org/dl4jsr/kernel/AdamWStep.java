@@ -8,8 +8,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * its owner so that the hot path allocates nothing.
  *
  * <p>Per element, in FP32: {@code m = b1*m + g*(1-b1)}, {@code v = b2*v + g*g*(1-b2)},
- * {@code u = m*alpha/(sqrt(v)+eps) + lrWd*x}; then either the weight is written ({@code x = round(x - u)}, the
- * fused path) or {@code u} is written over the gradient (for DL4J code that applies the update itself).
+ * {@code u = m*alpha/(sqrt(v)+eps) + lrWd*x}; then either the weight is written ({@code x = round(x - u)}, or with
+ * KAHAN the compensated update of {@link Kernels#applyCompensatedUpdate}: the fused path) or {@code u} is written over the gradient (for DL4J code that applies the update itself).
  */
 public final class AdamWStep {
     /**
@@ -30,6 +30,11 @@ public final class AdamWStep {
     public boolean packedMoments;
     /** Offset of the FP32 master weights in {@link #state}, or -1 when the network's weights are the master. */
     public long masterOffset = -1;
+    /**
+     * Offset in {@link #state} (FLOAT) of the Kahan compensation, BF16 values packed two per 32-bit slot (see {@link
+     * Kernels#applyCompensatedUpdate}); -1 when none. Needed when {@link #weightRounding} is KAHAN.
+     */
+    public long compensationOffset = -1;
     public long length;
 
     public float beta1;
@@ -54,6 +59,10 @@ public final class AdamWStep {
     /** True when the weights must be read (to apply the update, or for weight decay). */
     boolean readsWeights() {
         return applyToWeights || lrWeightDecay != 0f;
+    }
+
+    boolean compensated() {
+        return weightRounding == Rounding.KAHAN;
     }
 
     boolean hasMaster() {

@@ -26,10 +26,13 @@ public final class HostKernels implements Kernels {
     private HostArray grad;
     private HostArray params;
     private HostArray state;
+    private HostArray comp;
+    private long compOffset;
     private volatile boolean finite;
 
     private final ParallelRunner.Body roundBody = this::roundChunk;
     private final ParallelRunner.Body updateBody = this::updateChunk;
+    private final ParallelRunner.Body compensatedBody = this::compensatedChunk;
     private final ParallelRunner.Body adamBody = this::adamChunk;
     private final ParallelRunner.Body finiteBody = this::finiteChunk;
 
@@ -92,6 +95,53 @@ public final class HostKernels implements Kernels {
     }
 
     @Override
+    public synchronized void applyCompensatedUpdate(INDArray x, long xOffset, INDArray u, long uOffset, INDArray comp,
+                                                    long compOffset, long n) {
+        setOperands(x, xOffset, u, uOffset, n, Rounding.KAHAN, 0, 0);
+        this.comp = compensationOperand(comp, compOffset, n);
+        this.compOffset = compOffset;
+        runner.run(n, compensatedBody);
+    }
+
+    private void compensatedChunk(long from, long to, Tile t) {
+        for (long i = from; i < to; i += Tile.SIZE) {
+            int n = (int) Math.min(Tile.SIZE, to - i);
+            a.load(aOffset + i, t.x, n, t);
+            b.load(bOffset + i, t.u, n, t);
+            loadCompensation(comp, compOffset, i, n, t);
+            TileOps.compensatedUpdate(t.x, t.c, t.u, t.xBits, t.cBits, n, t);
+            a.storeBits(aOffset + i, t.xBits, n, t);
+            storeCompensation(comp, compOffset, i, n, t);
+        }
+    }
+
+    /** The packed compensation of elements [i, i + n) into t.c; i is even (chunks and tiles have even sizes). */
+    private static void loadCompensation(HostArray h, long offset, long i, int n, Tile t) {
+        h.loadBits(offset + i / 2, t.cPairs, (n + 1) / 2, t);
+        TileOps.unpackPairs(t.cPairs, t.cBits, n);
+        t.toFloats(t.cBits, t.c, n);
+    }
+
+    /** t.cBits packed back into the slots of elements [i, i + n). */
+    private static void storeCompensation(HostArray h, long offset, long i, int n, Tile t) {
+        TileOps.packPairs(t.cBits, t.cPairs, n);
+        h.storeBits(offset + i / 2, t.cPairs, (n + 1) / 2, t);
+    }
+
+    private HostArray compensationOperand(INDArray array, long offset, long n) {
+        if (offset < 0) {
+            throw new IllegalArgumentException("KAHAN weight rounding needs the offset of its compensation (AdamWStep"
+                    + ".compensationOffset)");
+        }
+        HostArray h = operand(array, offset, Kernels.compensationSlots(n));
+        if (h.isBf16()) {
+            throw new IllegalArgumentException("A Kahan compensation is packed two per 32-bit slot: it needs a FLOAT"
+                    + " array, got BFLOAT16");
+        }
+        return h;
+    }
+
+    @Override
     public synchronized void adamW(AdamWStep s) {
         this.grad = operand(s.grad, s.gradOffset, s.length);
         this.params = operand(s.params, s.paramsOffset, s.length);
@@ -107,6 +157,12 @@ public final class HostKernels implements Kernels {
                 throw new IllegalArgumentException("FP32 master weights need a FLOAT state array");
             }
             operand(s.state, s.masterOffset, s.length);
+        }
+        if (s.compensated()) {
+            if (s.hasMaster()) {
+                throw new IllegalArgumentException("KAHAN weights and FP32 master weights exclude each other");
+            }
+            compensationOperand(s.state, s.compensationOffset, s.length);
         }
         requireGridFor(state, s.stateRounding);
         if (s.applyToWeights) {
@@ -161,6 +217,13 @@ public final class HostKernels implements Kernels {
 
             if (!s.applyToWeights) {
                 storeUpdate(s.gradOffset + i, t, n);
+                continue;
+            }
+            if (s.compensated()) {
+                loadCompensation(state, s.compensationOffset, i, n, t);
+                TileOps.compensatedUpdate(t.x, t.c, t.u, t.xBits, t.cBits, n, t);
+                params.storeBits(s.paramsOffset + i, t.xBits, n, t);
+                storeCompensation(state, s.compensationOffset, i, n, t);
                 continue;
             }
             // Weights: x - u in FP32, rounded once.

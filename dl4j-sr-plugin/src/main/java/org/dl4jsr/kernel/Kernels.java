@@ -22,6 +22,21 @@ public interface Kernels {
     void applyUpdate(INDArray x, long xOffset, INDArray u, long uOffset, long n,
                      Rounding rounding, long key, long rngIndex);
 
+    /**
+     * Kahan-compensated {@code x = x - u} with x kept on the BF16 grid: in FP32 {@code s = x + (c - u)}, then
+     * {@code x = nearest(s)} (saturating at the largest finite BF16) and {@code c = nearest(s - x)} (0 if not finite).
+     * The compensation c is a BF16 value per element, packed two per 32-bit slot of the FLOAT array {@code comp} from
+     * {@code compOffset}: element 2j in the high half of slot j, element 2j+1 in its low half ((n + 1) / 2 slots).
+     * No random bits are used.
+     */
+    void applyCompensatedUpdate(INDArray x, long xOffset, INDArray u, long uOffset, INDArray comp, long compOffset,
+                                long n);
+
+    /** Slots of packed compensation for n elements. */
+    static long compensationSlots(long n) {
+        return (n + 1) / 2;
+    }
+
     /** One fused AdamW pass. */
     void adamW(AdamWStep step);
 

@@ -75,6 +75,66 @@ public final class PortableKernels implements Kernels {
     }
 
     @Override
+    public void applyCompensatedUpdate(INDArray x, long xOffset, INDArray u, long uOffset, INDArray comp,
+                                       long compOffset, long n) {
+        INDArray xRun = run(x, xOffset, n);
+        INDArray uRun = run(u, uOffset, n);
+        INDArray cRun = compensationRun(comp, compOffset, n);
+        if (n == 0) {
+            return;
+        }
+        compensated(load(xRun), load(uRun), xRun, cRun, n);
+    }
+
+    /**
+     * As TileOps.compensatedUpdate, one op per Java operation and in its order: x (the weights) and u in FP32, the
+     * new weights stored into xRun and the new compensation into its packed run.
+     */
+    private static void compensated(INDArray x, INDArray u, INDArray xRun, INDArray cRun, long n) {
+        INDArray c = floats(unpackPairs(bits(load(cRun)), n));
+        INDArray sum = x.add(c.sub(u));
+        INDArray mag = and(bits(sum), ~SIGN);
+        // An overflow (past the largest BF16, or Inf) saturates; NaN is left to roundBits, which keeps it (quiet).
+        INDArray clamped = select(mag.gt(INF), mag, Transforms.min(mag, MAX_FINITE_BF16, true));
+        INDArray w = roundBits(or(clamped, and(bits(sum), SIGN)), Rounding.NEAREST, null);
+        INDArray remainder = sum.sub(floats(w));
+        INDArray r = roundBits(bits(remainder), Rounding.NEAREST, null);
+        INDArray cBits = select(and(r, ~SIGN).gt(MAX_FINITE_FP32), Nd4j.zerosLike(r), r); // finite or +0
+        store(xRun, w);
+        store(cRun, packPairs(cBits, n));
+    }
+
+    /** The packed compensation of n elements: (n + 1) / 2 slots of a FLOAT array. */
+    private static INDArray compensationRun(INDArray comp, long offset, long n) {
+        if (offset < 0) {
+            throw new IllegalArgumentException("KAHAN weight rounding needs the offset of its compensation (AdamWStep"
+                    + ".compensationOffset)");
+        }
+        if (comp.dataType() != DataType.FLOAT) {
+            throw new IllegalArgumentException("A Kahan compensation is packed two per 32-bit slot: it needs a FLOAT"
+                    + " array, got " + comp.dataType());
+        }
+        return run(comp, offset, Kernels.compensationSlots(n));
+    }
+
+    /** n FP32 bit patterns from slots holding two BF16 each (element 2j high, 2j+1 low), as TileOps.unpackPairs. */
+    private static INDArray unpackPairs(INDArray slots, long n) {
+        long p = slots.length();
+        INDArray high = and(slots, HIGH_HALF).reshape(p, 1);
+        INDArray low = shl(and(slots, 0xFFFF), 16).reshape(p, 1); // non-negative operand: defined C++
+        return Nd4j.concat(1, high, low).reshape('c', new long[] {2 * p}).get(NDArrayIndex.interval(0, n)).dup();
+    }
+
+    /** On-grid bit patterns packed two per slot, as TileOps.packPairs (an odd count leaves the last low half 0). */
+    private static INDArray packPairs(INDArray bits, long n) {
+        INDArray even = n % 2 == 0 ? bits : Nd4j.concat(0, bits, Nd4j.zeros(DataType.INT32, 1));
+        INDArray pairs = even.reshape('c', new long[] {(n + 1) / 2, 2});
+        INDArray high = pairs.get(NDArrayIndex.all(), NDArrayIndex.point(0)).dup();
+        INDArray low = pairs.get(NDArrayIndex.all(), NDArrayIndex.point(1)).dup();
+        return or(and(high, HIGH_HALF), and(shr(low, 16), 0xFFFF));
+    }
+
+    @Override
     public void adamW(AdamWStep s) {
         // Same checks, in the same order, as HostKernels.adamW.
         final long n = s.length;
@@ -92,6 +152,13 @@ public final class PortableKernels implements Kernels {
                 throw new IllegalArgumentException("FP32 master weights need a FLOAT state array");
             }
             master = run(s.state, s.masterOffset, n);
+        }
+        INDArray compensation = null;
+        if (s.compensated()) {
+            if (master != null) {
+                throw new IllegalArgumentException("KAHAN weights and FP32 master weights exclude each other");
+            }
+            compensation = compensationRun(s.state, s.compensationOffset, n);
         }
         requireGridFor(mRun, s.stateRounding);
         if (s.applyToWeights) {
@@ -124,7 +191,7 @@ public final class PortableKernels implements Kernels {
         if (s.lrWeightDecay != 0f) {
             u = u.add(x.mul(s.lrWeightDecay));
         }
-        INDArray newX = s.applyToWeights ? x.sub(u) : null;
+        INDArray newX = s.applyToWeights && !s.compensated() ? x.sub(u) : null;
 
         // Moments: one draw, m rounds with its low and v with its high 16 bits.
         INDArray mRandom = null;
@@ -147,6 +214,10 @@ public final class PortableKernels implements Kernels {
         if (!s.applyToWeights) {
             // A BFLOAT16 gradient array can only hold the update rounded to nearest (see AdamWStep).
             store(grad, grad.dataType() == DataType.BFLOAT16 ? roundBits(bits(u), Rounding.NEAREST, null) : bits(u));
+            return;
+        }
+        if (compensation != null) {
+            compensated(x, u, params, compensation, n);
             return;
         }
         if (master != null) {
@@ -173,6 +244,10 @@ public final class PortableKernels implements Kernels {
     private static INDArray roundBits(INDArray bits, Rounding rounding, INDArray random) {
         if (rounding == Rounding.NONE) {
             return bits;
+        }
+        if (rounding == Rounding.KAHAN) {
+            throw new IllegalArgumentException("KAHAN rounding needs a compensation buffer: only AdamWSR's update"
+                    + " (kernel applyCompensatedUpdate) applies it");
         }
         INDArray mag = and(bits, ~SIGN);
         // Inf and NaN get their own result below; clamping them first keeps the sums from overflowing INT32.

@@ -34,6 +34,10 @@ public final class Tile {
     final int[] mBits = new int[SIZE];
     final int[] vBits = new int[SIZE];
     final int[] xBits = new int[SIZE];
+    /** Kahan compensation: its values, its bit patterns, and its slots (two BF16 per 32-bit slot). */
+    final float[] c = new float[SIZE];
+    final int[] cBits = new int[SIZE];
+    final int[] cPairs = new int[SIZE / 2];
     final short[] halves = new short[SIZE];
     /** Widening scratch of BF16 loads. */
     final int[] wide = new int[SIZE];

@@ -47,6 +47,9 @@ final class TileOps {
                 break;
             case NONE:
                 break;
+            case KAHAN:
+                throw new IllegalArgumentException("KAHAN rounding needs a compensation buffer: only AdamWSR's update"
+                        + " (kernel compensatedUpdate) applies it");
             default:
                 throw new IllegalArgumentException("Unknown rounding " + rounding);
         }
@@ -84,7 +87,7 @@ final class TileOps {
             case NONE:
                 break;
             default:
-                throw new IllegalArgumentException("Unknown rounding " + rounding);
+                throw new IllegalArgumentException("Moments are rounded STOCHASTIC, NEAREST or NONE, not " + rounding);
         }
     }
 
@@ -156,6 +159,66 @@ final class TileOps {
                 v[k] = vk;
                 u[k] = mk * alpha / ((float) Math.sqrt(vk) + eps);
             }
+        }
+    }
+
+    /**
+     * The Kahan-compensated weight update: with weight x (on the BF16 grid), compensation c (a BF16 value) and update
+     * u, in FP32 {@code s = x + (c - u)}, the new weight is {@code nearest(s)} and the new compensation
+     * {@code nearest(s - nearest(s))}. The remainder {@code s - nearest(s)} is exact in FP32; rounding it to BF16 loses
+     * at most 2^-9 of it, i.e. about 2^-17 of the weight. Writes the new weight's bits to xBits and the compensation's
+     * to cBits; x and u are used as scratch.
+     */
+    static void compensatedUpdate(float[] x, float[] c, float[] u, int[] xBits, int[] cBits, int n, Tile t) {
+        for (int k = 0; k < n; k++) {
+            x[k] = x[k] + (c[k] - u[k]); // s
+        }
+        t.toBits(x, xBits, n);
+        for (int k = 0; k < n; k++) {
+            xBits[k] = nearestSaturating(xBits[k]);
+        }
+        t.toFloats(xBits, u, n);
+        subtract(x, u, n); // the remainder s - nearest(s), exact
+        t.toBits(x, cBits, n);
+        for (int k = 0; k < n; k++) {
+            cBits[k] = finiteOrZero(nearestEven(cBits[k]));
+        }
+    }
+
+    /**
+     * Round to nearest even where an overflow (a finite FP32 past the largest BF16, or Inf) stays at the largest
+     * finite BF16: a Kahan weight is finite unless its sum is NaN.
+     */
+    static int nearestSaturating(int bits) {
+        int mag = bits & ~SIGN;
+        int over = ((Bf16.MAX_FINITE_BITS - mag) >> 31) & ~((Bf16.EXPONENT_MASK - mag) >> 31); // max < mag <= Inf
+        int clamped = (mag & ~over) | (Bf16.MAX_FINITE_BITS & over);
+        return nearestEven((bits & SIGN) | clamped);
+    }
+
+    /** The bits, or +0 when they are NaN or infinite: a compensation is always finite. */
+    static int finiteOrZero(int bits) {
+        int special = (0x7F7FFFFF - (bits & ~SIGN)) >> 31;
+        return bits & ~special;
+    }
+
+    /**
+     * BF16 values packed two per 32-bit slot (element 2j in the high half of slot j, element 2j+1 in the low half)
+     * widened to n FP32 bit patterns.
+     */
+    static void unpackPairs(int[] slots, int[] bits, int n) {
+        for (int k = 0; k < n; k++) {
+            bits[k] = (slots[k >> 1] << ((k & 1) << 4)) & HIGH_HALF;
+        }
+    }
+
+    /** n on-grid bit patterns packed two per slot into (n + 1) / 2 slots (an odd n leaves the last low half 0). */
+    static void packPairs(int[] bits, int[] slots, int n) {
+        for (int j = 0; j < n >> 1; j++) {
+            slots[j] = Bf16.packPair(bits[2 * j], bits[2 * j + 1]);
+        }
+        if ((n & 1) != 0) {
+            slots[n >> 1] = Bf16.packPair(bits[n - 1], 0);
         }
     }
 

@@ -90,7 +90,13 @@ final class WireLayouts {
                         + " Bf16Training.attach or configure the layer with AdamWSR / Bf16Updater.wrap(...)");
                 continue;
             }
-            if (((StochasticRoundingConfig) u).getWeightRounding() != Rounding.STOCHASTIC) {
+            if (((StochasticRoundingConfig) u).getWeightRounding() == Rounding.KAHAN) {
+                problems.add(where + ": weightRounding is KAHAN; each replica's weights then carry a BF16 compensation"
+                        + " (what rounding to nearest threw away), and averaging replicas has no rule for it: averaging"
+                        + " weights and compensations separately would round the sum twice and drop the pairing of each"
+                        + " weight with its compensation. Train Kahan-compensated networks on one machine (fit), or use"
+                        + " weightRounding(STOCHASTIC) (the default) with Spark or ParallelWrapper");
+            } else if (((StochasticRoundingConfig) u).getWeightRounding() != Rounding.STOCHASTIC) {
                 problems.add(where + ": weightRounding is " + ((StochasticRoundingConfig) u).getWeightRounding()
                         + ", but BF16 parameter averaging needs every trained weight rounded stochastically onto the"
                         + " BF16 grid; use weightRounding(STOCHASTIC) (the default)");

@@ -19,4 +19,9 @@ public interface AdamWConfig extends StochasticRoundingConfig {
     boolean isMasterWeights();
 
     boolean isCompactState();
+
+    /** True when the weights are rounded to nearest with a Kahan compensation in the state (weightRounding KAHAN). */
+    default boolean isCompensated() {
+        return getWeightRounding() == Rounding.KAHAN;
+    }
 }

@@ -25,6 +25,7 @@ public final class AdamWSRUpdater extends SrGradientUpdater<AdamWConfig> {
     public static final String STATE_V = "V";
     public static final String STATE_MV_PACKED = "MV";
     public static final String STATE_MASTER = "W";
+    public static final String STATE_COMPENSATION = "C";
 
     private final AdamWConfig config;
     private final AdamWStep step = new AdamWStep();
@@ -49,25 +50,58 @@ public final class AdamWSRUpdater extends SrGradientUpdater<AdamWConfig> {
         }
         DataType type = viewArray.dataType();
         if (type == DataType.BFLOAT16 && (config.isCompactState() || config.isMasterWeights()
-                || config.getStateRounding() == Rounding.NONE)) {
+                || config.getStateRounding() == Rounding.NONE || config.isCompensated())) {
             throw new IllegalArgumentException("AdamWSR " + config + " needs FP32 slots in its updater state, but this"
                     + " network is BFLOAT16 (DL4J stores updater state in the network's data type). Compact state, FP32"
-                    + " master weights and FP32 state (stateRounding NONE) are for FLOAT networks, the CPU default; a"
-                    + " BFLOAT16 network already stores m and v in BF16.");
+                    + " master weights, FP32 state (stateRounding NONE) and KAHAN weights (compensation packed two per"
+                    + " 32-bit slot) are for FLOAT networks, the CPU default; a BFLOAT16 network already stores m and v"
+                    + " in BF16.");
         }
         if (type != DataType.FLOAT && type != DataType.BFLOAT16) {
             throw new IllegalArgumentException("AdamWSR needs a FLOAT or BFLOAT16 network, got updater state of type "
                     + type);
         }
         this.state = viewArray.reshape(viewArray.length());
-        this.n = state.length() / AdamWStateLayout.valuesPerParameter(config.isCompactState(), config.isMasterWeights());
-        this.layout = AdamWStateLayout.of(config, n);
+        if (config.isCompensated()) {
+            // Not a multiple of the parameter count (see AdamWStateLayout): known when the block is bound.
+            this.n = -1;
+            this.layout = null;
+        } else {
+            useBlockLength(state.length() / AdamWStateLayout.valuesPerParameter(config.isCompactState(),
+                    config.isMasterWeights()));
+        }
         if (initialize) {
             state.assign(0);
             if (config.isMasterWeights()) {
                 master().assign(Float.NaN); // "not initialised": attach copies the network's weights in
             }
         }
+    }
+
+    @Override
+    void bound(BlockBinding b) {
+        useBlockLength(b.length());
+    }
+
+    /**
+     * Sets the number of parameters of this updater's block. Attach does it; the converter does it for networks not
+     * attached yet (a KAHAN layout cannot be found from the state's length alone).
+     */
+    public void useBlockLength(long parameters) {
+        AdamWStateLayout l = AdamWStateLayout.of(config, parameters);
+        if (l.size() > state.length()) {
+            throw new IllegalStateException("AdamWSR state holds " + state.length() + " values, too few for "
+                    + parameters + " parameters under " + config);
+        }
+        this.n = parameters;
+        this.layout = l;
+    }
+
+    private AdamWStateLayout layout() {
+        if (layout == null) {
+            throw new Bf16NotAttachedException(config);
+        }
+        return layout;
     }
 
     private long masterOffset() {
@@ -81,6 +115,7 @@ public final class AdamWSRUpdater extends SrGradientUpdater<AdamWConfig> {
     @Override
     public Map<String, INDArray> getState() {
         Map<String, INDArray> map = new LinkedHashMap<>();
+        layout();
         if (config.isCompactState()) {
             map.put(STATE_MV_PACKED, state.get(NDArrayIndex.interval(0, n)));
         } else {
@@ -90,11 +125,56 @@ public final class AdamWSRUpdater extends SrGradientUpdater<AdamWConfig> {
         if (config.isMasterWeights()) {
             map.put(STATE_MASTER, master());
         }
+        if (config.isCompensated()) {
+            map.put(STATE_COMPENSATION, compensationSlots());
+        }
         return map;
+    }
+
+    private INDArray compensationSlots() {
+        long c = layout().compensationOffset();
+        return state.get(NDArrayIndex.interval(c, c + Kernels.compensationSlots(n)));
+    }
+
+    /** The Kahan compensation as n FP32 values (only with KAHAN weights): the weights' FP32 value is w + c. */
+    public INDArray compensation() {
+        float[] slots = compensationSlots().toFloatVector();
+        float[] c = new float[(int) n];
+        for (int i = 0; i < c.length; i++) {
+            int slot = Float.floatToRawIntBits(slots[i / 2]);
+            c[i] = Float.intBitsToFloat(i % 2 == 0 ? Bf16.highOfPair(slot) : Bf16.lowOfPair(slot));
+        }
+        return Nd4j.createFromArray(c);
+    }
+
+    /** Stores n compensation values (on the BF16 grid), packed two per slot; only with KAHAN weights. */
+    public void setCompensation(INDArray values) {
+        float[] c = values.toFloatVector();
+        for (float v : c) {
+            if (!Bf16.isOnGrid(v) || !Float.isFinite(v)) {
+                throw new IllegalArgumentException("A Kahan compensation holds finite BF16 values, got " + v);
+            }
+        }
+        setCompensation(c);
+    }
+
+    private void setCompensation(float[] c) {
+        float[] slots = new float[(int) Kernels.compensationSlots(n)];
+        for (int j = 0; j < slots.length; j++) {
+            int high = Float.floatToRawIntBits(c[2 * j]);
+            int low = 2 * j + 1 < c.length ? Float.floatToRawIntBits(c[2 * j + 1]) : 0;
+            slots[j] = Float.intBitsToFloat(Bf16.packPair(high, low));
+        }
+        compensationSlots().assign(Nd4j.createFromArray(slots));
+    }
+
+    public boolean hasCompensation() {
+        return config.isCompensated();
     }
 
     /** FP32 copies of m and v (unpacked when compact). */
     public INDArray[] moments() {
+        layout();
         if (!config.isCompactState()) {
             return new INDArray[] {state.get(NDArrayIndex.interval(0, n)).castTo(DataType.FLOAT).dup(),
                 state.get(NDArrayIndex.interval(n, 2 * n)).castTo(DataType.FLOAT).dup()};
@@ -115,6 +195,7 @@ public final class AdamWSRUpdater extends SrGradientUpdater<AdamWConfig> {
      * independent keys), packed when compact.
      */
     public void setMoments(INDArray m, INDArray v, Kernels kernels, long keyM, long keyV, long rngIndex) {
+        layout();
         INDArray mGrid = Nd4j.create(DataType.FLOAT, n);
         INDArray vGrid = Nd4j.create(DataType.FLOAT, n);
         Rounding rounding = config.getStateRounding();
@@ -160,8 +241,34 @@ public final class AdamWSRUpdater extends SrGradientUpdater<AdamWConfig> {
         }
     }
 
+    /**
+     * Puts the weights on the grid. With KAHAN a weight off the grid (an FP32 network being attached) is rounded to
+     * nearest, whatever the initial rounding, and its compensation becomes what that threw away (nearest BF16 of
+     * x - nearest(x)), so w + c keeps the FP32 value; a weight on the grid and its compensation are left as they are
+     * (re-attaching a restored checkpoint changes no bit).
+     */
     @Override
     void prepareWeights(INDArray params, Kernels kernels, Rounding initialRounding, long key) {
+        if (config.isCompensated()) {
+            BlockBinding b = binding();
+            INDArray x = params.reshape(params.length()).get(NDArrayIndex.interval(b.start(), b.start() + n));
+            float[] weights = x.toFloatVector();
+            float[] c = compensation().toFloatVector();
+            boolean changed = false;
+            for (int i = 0; i < weights.length; i++) {
+                if (!Bf16.isOnGrid(weights[i]) && Float.isFinite(weights[i])) {
+                    float w = Bf16.roundNearestEven(weights[i]);
+                    c[i] = Bf16.roundNearestEven(weights[i] - w);
+                    weights[i] = w;
+                    changed = true;
+                }
+            }
+            if (changed) {
+                x.assign(Nd4j.createFromArray(weights));
+                setCompensation(c);
+            }
+            return;
+        }
         if (!config.isMasterWeights()) {
             super.prepareWeights(params, kernels, initialRounding, key);
             return;
@@ -204,6 +311,7 @@ public final class AdamWSRUpdater extends SrGradientUpdater<AdamWConfig> {
         s.vOffset = n;
         s.packedMoments = layout.packed();
         s.masterOffset = layout.hasMaster() ? masterOffset() : -1;
+        s.compensationOffset = layout.hasCompensation() ? layout.compensationOffset() : -1;
         s.length = n;
         s.beta1 = (float) config.getBeta1();
         s.beta2 = (float) config.getBeta2();
@@ -226,6 +334,12 @@ public final class AdamWSRUpdater extends SrGradientUpdater<AdamWConfig> {
 
     @Override
     void applyToWeights(OptimizerStep step, INDArray params, INDArray update, long key) {
+        if (config.isCompensated()) {
+            BlockBinding b = binding();
+            step.kernels().applyCompensatedUpdate(params, b.start(), update, b.start(), state,
+                    layout().compensationOffset(), n);
+            return;
+        }
         if (!config.isMasterWeights()) {
             super.applyToWeights(step, params, update, key);
             return;

@@ -1,35 +1,50 @@
 package org.dl4jsr.training;
 
+import org.dl4jsr.kernel.Kernels;
+
 /**
  * Where AdamW-SR keeps its state in the updater state view of one block of {@code n} parameters: m at [0, n) and
- * v at [n, 2n), or m and v packed as the high and low BF16 halves of one 32-bit slot at [0, n) when compact; then,
- * with master weights, the FP32 master copy of the n weights. The one description of this layout: the updater, the
+ * v at [n, 2n), or m and v packed as the high and low BF16 halves of one 32-bit slot at [0, n) when compact; then
+ * either, with master weights, the FP32 master copy of the n weights, or, with KAHAN weights, the BF16 compensation
+ * packed two per 32-bit slot ({@code (n + 1) / 2} slots). The one description of this layout: the updater, the
  * converter, checkpoints and the Spark wire format all read it from here.
+ *
+ * <p>The compensation's half slot per parameter makes the state size not a multiple of n: DL4J sizes a block's state
+ * as the sum of {@link #size(long, boolean, boolean, boolean)} over its variables, which may exceed the block's own
+ * size by up to half a slot per variable (unused, zero). So a compensated layout is found from the block's parameter
+ * count, not from the length of its state.
  */
 public final class AdamWStateLayout {
     private final long n;
     private final boolean compact;
     private final boolean master;
+    private final boolean compensated;
 
-    private AdamWStateLayout(long n, boolean compact, boolean master) {
+    private AdamWStateLayout(long n, boolean compact, boolean master, boolean compensated) {
         this.n = n;
         this.compact = compact;
         this.master = master;
+        this.compensated = compensated;
     }
 
     /** The layout of a block of {@code n} parameters under {@code config}. */
     public static AdamWStateLayout of(AdamWConfig config, long n) {
-        return new AdamWStateLayout(n, config.isCompactState(), config.isMasterWeights());
+        return new AdamWStateLayout(n, config.isCompactState(), config.isMasterWeights(), config.isCompensated());
     }
 
-    /** Values of state per parameter: 2 (m, v), 1 when compact, +1 for an FP32 master copy. */
+    /** Values of state per parameter without compensation: 2 (m, v), 1 when compact, +1 for an FP32 master copy. */
     public static long valuesPerParameter(boolean compact, boolean master) {
         return (compact ? 1 : 2) + (master ? 1 : 0);
     }
 
+    /** State values of n parameters. */
+    public static long size(long n, boolean compact, boolean master, boolean compensated) {
+        return valuesPerParameter(compact, master) * n + (compensated ? Kernels.compensationSlots(n) : 0);
+    }
+
     /** Total state values of the block. */
     public long size() {
-        return valuesPerParameter(compact, master) * n;
+        return size(n, compact, master, compensated);
     }
 
     /** True when m and v share one 32-bit slot per parameter (BF16 halves: m high, v low). */
@@ -55,6 +70,18 @@ public final class AdamWStateLayout {
     public long masterOffset() {
         if (!master) {
             throw new IllegalStateException("no master weights in this layout");
+        }
+        return momentsLength();
+    }
+
+    public boolean hasCompensation() {
+        return compensated;
+    }
+
+    /** Offset of the packed Kahan compensation (only with KAHAN weights). */
+    public long compensationOffset() {
+        if (!compensated) {
+            throw new IllegalStateException("no compensation in this layout");
         }
         return momentsLength();
     }

@@ -20,6 +20,11 @@ public record AttachSettings(Rounding initialRounding, Rounding weightRounding, 
         if (initialRounding != Rounding.NEAREST && initialRounding != Rounding.STOCHASTIC) {
             throw new IllegalArgumentException("initialRounding must be NEAREST or STOCHASTIC, got " + initialRounding);
         }
+        if (weightRounding == Rounding.KAHAN) {
+            throw new IllegalArgumentException("weightRounding KAHAN is an AdamWSR setting (its compensation lives in"
+                    + " AdamWSR's updater state): use AdamWSR.builder().weightRounding(Rounding.KAHAN) for the layers;"
+                    + " DL4J updaters wrapped by attach have no room for a compensation");
+        }
         if (weightRounding != Rounding.NEAREST && weightRounding != Rounding.STOCHASTIC) {
             throw new IllegalArgumentException("weightRounding must be STOCHASTIC or NEAREST, got " + weightRounding);
         }

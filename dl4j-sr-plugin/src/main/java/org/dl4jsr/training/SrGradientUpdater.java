@@ -16,6 +16,11 @@ public abstract class SrGradientUpdater<T extends StochasticRoundingConfig> impl
 
     final void bind(BlockBinding binding) {
         this.binding = binding;
+        bound(binding);
+    }
+
+    /** Called when the updater learns where its block sits (attach). */
+    void bound(BlockBinding binding) {
     }
 
     final BlockBinding binding() {

@@ -69,10 +69,14 @@ class CheckpointTest {
         Supplier<IUpdater> compact = () -> AdamWSR.builder().learningRate(0.01).compactState(true).weightDecay(1e-3).build();
         Supplier<IUpdater> master = () -> AdamWSR.builder().learningRate(0.01).masterWeights(true)
                 .weightRounding(Rounding.NEAREST).build();
+        Supplier<IUpdater> kahan = () -> AdamWSR.builder().learningRate(0.01).weightRounding(Rounding.KAHAN)
+                .compactState(true).weightDecay(1e-3).build();
         return Stream.of(
                 Arguments.of("MLN AdamWSR", (Supplier<Model>) () -> TestNets.irisMlp(new AdamWSR(0.01), 1), false),
                 Arguments.of("MLN compact", (Supplier<Model>) () -> TestNets.irisMlp(compact.get(), 1), false),
                 Arguments.of("MLN FP32 master", (Supplier<Model>) () -> TestNets.irisMlp(master.get(), 1), false),
+                Arguments.of("MLN Kahan compact", (Supplier<Model>) () -> TestNets.irisMlp(kahan.get(), 1), false),
+                Arguments.of("CG Kahan", (Supplier<Model>) () -> TestNets.irisGraph(kahan.get(), 2), true),
                 Arguments.of("MLN wrapped DL4J Adam", (Supplier<Model>) () -> TestNets.irisMlp(new Adam(0.01), 1), false),
                 Arguments.of("CG AdamWSR", (Supplier<Model>) () -> TestNets.irisGraph(new AdamWSR(0.01), 2), true));
     }

@@ -19,6 +19,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** The host kernels against a scalar reference built from {@link Bf16} and {@link CounterRng}, element by element. */
 class HostKernelsTest {
+    /** The roundings of a single value (KAHAN needs a compensation buffer: KahanUpdateTest covers it). */
+    private static final Rounding[] ROUNDINGS = {Rounding.STOCHASTIC, Rounding.NEAREST, Rounding.NONE};
     private static final long KEY = CounterRng.key(11, 22, 0);
 
     private static HostKernels kernels(int threads) {
@@ -65,7 +67,7 @@ class HostKernelsTest {
     void roundMatchesTheScalarDefinitionOnEveryElement() {
         int n = 100_003;
         float[] v = values(n, 1);
-        for (Rounding r : Rounding.values()) {
+        for (Rounding r : ROUNDINGS) {
             INDArray a = Nd4j.createFromArray(v);
             kernels(2).round(a, 0, a, 0, n, r, KEY, 500);
             int[] got = bitsOf(a);
@@ -186,7 +188,7 @@ class HostKernelsTest {
         int n = 20_000;
         for (boolean packed : new boolean[] {false, true}) {
             for (boolean master : new boolean[] {false, true}) {
-                for (Rounding stateRounding : Rounding.values()) {
+                for (Rounding stateRounding : ROUNDINGS) {
                     if (packed && stateRounding == Rounding.NONE) {
                         continue;
                     }

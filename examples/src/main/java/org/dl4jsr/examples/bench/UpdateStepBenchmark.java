@@ -32,7 +32,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * The optimizer step of a FLOAT network, measured the way DL4J runs it: the updater turns the gradient into the
  * update ({@code GradientUpdater.applyUpdater}), then the optimizer's step function applies it. DL4J's built-in Adam
  * ({@code adam_updater} op + {@code params.subi}) against AdamWSR attached with the plugin (one fused pass that also
- * checks the gradient for NaN/Inf), in the same JVM, with a memory-copy bandwidth figure taken in the same run.
+ * checks the gradient for NaN/Inf; plain, compact state, and compact state with KAHAN weights), in the same JVM, with a memory-copy bandwidth figure taken in the same run.
  *
  * <p>Run: {@code mvn -q -pl examples -am package -DskipTests exec:exec@bench} (optionally
  * {@code -Dargs="--sizes 1000000,10000000 --reps 21 --threads 2"}). Prints medians; headline lines start with RESULT.
@@ -44,6 +44,8 @@ public final class UpdateStepBenchmark {
     private static final int ADAMW_SR_BYTES = 32;
     /** Compact state: m and v share one 32-bit slot, so 4 bytes less read and written. */
     private static final int ADAMW_SR_COMPACT_BYTES = 24;
+    /** Compact state with KAHAN weights: the packed BF16 compensation is read and written too (2 + 2). */
+    private static final int ADAMW_KAHAN_COMPACT_BYTES = 28;
 
     /** Untimed runs first (at least this many, and at least WARMUP_NANOS): JIT compilation, first-use costs. */
     private static final int WARMUP = 8;
@@ -75,22 +77,28 @@ public final class UpdateStepBenchmark {
         Nd4j.getEnvironment().setMaxMasterThreads(threads);
         System.out.printf(Locale.ROOT, "Update step, FLOAT network, %d threads, median of %d runs (ND4J backend %s)%n",
                 threads, reps, Nd4j.getBackend().getClass().getSimpleName());
-        System.out.printf(Locale.ROOT, "%12s %10s %14s %14s %14s %9s %9s%n", "params", "copy GB/s", "DL4J Adam ns/p",
-                "AdamW-SR ns/p", "compact ns/p", "speedup", "compact");
+        System.out.printf(Locale.ROOT, "%12s %10s %14s %14s %14s %14s %9s %9s %9s%n", "params", "copy GB/s",
+                "DL4J Adam ns/p", "AdamW-SR ns/p", "compact ns/p", "Kahan ns/p", "speedup", "compact", "Kahan");
         for (long n : sizes) {
             double copyGbps = copyBandwidth(n, reps);
             double adam = medianStepNs(new Adam(1e-3), n, reps, threads);
             double sr = medianStepNs(AdamWSR.builder().learningRate(1e-3).weightDecay(1e-4).build(), n, reps, threads);
             double compact = medianStepNs(AdamWSR.builder().learningRate(1e-3).weightDecay(1e-4).compactState(true)
                     .build(), n, reps, threads);
+            // Kahan as the LM example's bf16-kahan runs it: compact SR moments, weights compensated
+            double kahan = medianStepNs(AdamWSR.builder().learningRate(1e-3).weightDecay(1e-4).compactState(true)
+                    .weightRounding(Rounding.KAHAN).build(), n, reps, threads);
             double perParam = 1.0 / n;
-            System.out.printf(Locale.ROOT, "%12d %10.1f %14.3f %14.3f %14.3f %8.2fx %8.2fx%n", n, copyGbps,
-                    adam * perParam, sr * perParam, compact * perParam, adam / sr, adam / compact);
+            System.out.printf(Locale.ROOT, "%12d %10.1f %14.3f %14.3f %14.3f %14.3f %8.2fx %8.2fx %8.2fx%n", n,
+                    copyGbps, adam * perParam, sr * perParam, compact * perParam, kahan * perParam, adam / sr,
+                    adam / compact, adam / kahan);
             System.out.printf(Locale.ROOT, "RESULT update_step params=%d threads=%d dl4j_adam_ns=%.3f adamw_sr_ns=%.3f"
-                            + " adamw_sr_compact_ns=%.3f speedup=%.2f speedup_compact=%.2f dl4j_adam_gbps=%.1f"
-                            + " adamw_sr_gbps=%.1f adamw_sr_compact_gbps=%.1f copy_gbps=%.1f%n",
-                    n, threads, adam * perParam, sr * perParam, compact * perParam, adam / sr, adam / compact,
-                    DL4J_ADAM_BYTES * n / adam, ADAMW_SR_BYTES * n / sr, ADAMW_SR_COMPACT_BYTES * n / compact, copyGbps);
+                            + " adamw_sr_compact_ns=%.3f adamw_kahan_compact_ns=%.3f speedup=%.2f speedup_compact=%.2f"
+                            + " speedup_kahan=%.2f dl4j_adam_gbps=%.1f adamw_sr_gbps=%.1f adamw_sr_compact_gbps=%.1f"
+                            + " adamw_kahan_compact_gbps=%.1f copy_gbps=%.1f%n",
+                    n, threads, adam * perParam, sr * perParam, compact * perParam, kahan * perParam, adam / sr,
+                    adam / compact, adam / kahan, DL4J_ADAM_BYTES * n / adam, ADAMW_SR_BYTES * n / sr,
+                    ADAMW_SR_COMPACT_BYTES * n / compact, ADAMW_KAHAN_COMPACT_BYTES * n / kahan, copyGbps);
         }
         long srN = 10_000_000;
         double srMs = medianStochasticRoundingNs(srN, reps, threads) / 1e6;

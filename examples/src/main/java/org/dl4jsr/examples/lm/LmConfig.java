@@ -63,7 +63,7 @@ public final class LmConfig {
     public int seeds = 1;
     @Option(names = "--strategies", paramLabel = "LIST", split = ",", converter = StrategyConverter.class,
             completionCandidates = StrategyIds.class, description = "comma-separated subset of ${COMPLETION-CANDIDATES}")
-    public List<PrecisionStrategy> strategies; // null until parse: all of them
+    public List<PrecisionStrategy> strategies; // null until parse: the paper's four
     @Option(names = "--lr-sweep", description = "train at 1x, 2x and 4x the peak learning rate (one table per rate)")
     public boolean lrSweep;
     @Option(names = "--lr-multipliers", paramLabel = "LIST", split = ",", converter = Cli.PositiveReal.class,
@@ -76,6 +76,9 @@ public final class LmConfig {
             + " left in --out and train only the missing ones; the files then hold this sweep's runs, so list every"
             + " rate to keep (more seeds or rates may be added)")
     public boolean resume;
+    @Option(names = "--report-only", description = "with --resume: train nothing, write the tables and files of the"
+            + " recorded runs (a sweep stopped part-way; missing runs are listed and left out)")
+    public boolean reportOnly;
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "this text")
     public boolean help;
 
@@ -136,7 +139,7 @@ public final class LmConfig {
             }
             c.lrMultipliers = List.of(1.0, 2.0, 4.0);
         }
-        c.strategies = c.strategies == null ? List.of(PrecisionStrategy.values()) : List.copyOf(c.strategies);
+        c.strategies = c.strategies == null ? PrecisionStrategy.PAPER : List.copyOf(c.strategies);
         c.lrMultipliers = c.lrMultipliers == null ? List.of(1.0) : List.copyOf(c.lrMultipliers);
         if (c.corpus == null) {
             throw new IllegalArgumentException("No corpus: pass --corpus FILE (or run through Maven, which sets -D"

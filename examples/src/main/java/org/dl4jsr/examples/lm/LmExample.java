@@ -81,11 +81,14 @@ public final class LmExample {
                 Nd4j.getBackend().getClass().getSimpleName(),
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
 
+        if (c.reportOnly && !c.resume) {
+            throw new IllegalArgumentException("--report-only reports the runs recorded in --out: add --resume");
+        }
         SweepResume previous = c.resume ? SweepResume.read(c) : SweepResume.none();
         if (c.resume) {
             out.println("Resuming: " + previous.size() + " runs recorded in " + c.out);
         }
-        long runsToTrain = (long) c.strategies.size() * (c.lrMultipliers.size() * c.seeds - previous.completeGroups(c));
+        long runsToTrain = (long) c.strategies.size() * c.lrMultipliers.size() * c.seeds - previous.recordedRuns(c);
         Progress progress = new Progress(out, c.steps * runsToTrain, 15);
         long start = System.nanoTime();
         List<LmRun.Result> all = new ArrayList<>();
@@ -95,20 +98,28 @@ public final class LmExample {
             double peakLr = c.peakLr * multiplier;
             for (int i = 0; i < c.seeds; i++) {
                 long seed = c.seed + i;
-                Optional<List<LmRun.Result>> earlier = previous.group(c.strategies, peakLr, seed);
-                if (earlier.isPresent()) {
-                    all.addAll(earlier.get());
-                    out.printf(Locale.ROOT, "Reused from %s: peak lr %s, seed %d (%d runs)%n", c.out, peakLr, seed,
-                            earlier.get().size());
-                    continue;
-                }
                 List<LmRun.Result> runs = new ArrayList<>();
                 for (PrecisionStrategy s : c.strategies) {
+                    Optional<LmRun.Result> earlier = previous.run(s, peakLr, seed);
+                    if (earlier.isPresent()) {
+                        runs.add(earlier.get());
+                        all.add(earlier.get());
+                        out.printf(Locale.ROOT, "Reused from %s: %s, peak lr %s, seed %d%n", c.out, s.id(), peakLr, seed);
+                        continue;
+                    }
+                    if (c.reportOnly) {
+                        out.printf(Locale.ROOT, "Not trained (--report-only): %s, peak lr %s, seed %d%n", s.id(), peakLr,
+                                seed);
+                        continue;
+                    }
                     LmRun.Result r = LmRun.train(c, corpus, validation, s, peakLr, seed, progress);
                     runs.add(r);
                     // A sweep keeps only the numbers: networks (with their SameDiff graphs) would pile up.
                     all.add(c.seeds > 1 ? r.withoutNet() : r);
                     writeFiles(c, all);
+                }
+                if (runs.stream().allMatch(r -> previous.run(r.strategy(), peakLr, seed).isPresent())) {
+                    continue; // nothing new in this group: its table and charts were printed when it was trained
                 }
                 LmReport.printTable(out, c, peakLr, runs);
                 if (i == 0) { // curves of the first seed only: one pair of charts per learning rate

@@ -1,11 +1,13 @@
 package org.dl4jsr.examples.lm;
 
+import java.util.List;
 import java.util.Locale;
 import org.nd4j.linalg.schedule.ISchedule;
 
 /**
- * The paper's four ways to train the same model. All use AdamW with the same hyper-parameters, schedule and
- * decoupled weight decay on weight matrices and embeddings (none on biases and layer-norm parameters).
+ * The paper's four ways to train the same model, and Kahan-compensated BF16 (the other known cure of stagnation). All
+ * use AdamW with the same hyper-parameters, schedule and decoupled weight decay on weight matrices and embeddings (none
+ * on biases and layer-norm parameters).
  */
 public enum PrecisionStrategy {
     /** DL4J's own Adam + WeightDecay(applyLR) in FP32: the reference. */
@@ -15,7 +17,12 @@ public enum PrecisionStrategy {
     /** Everything BF16, round-to-nearest for weights and moments. */
     BF16_NEAREST("bf16", "vanilla BF16"),
     /** The paper's BF16-AdamW-SR: BF16 weights and moments, stochastic rounding. */
-    BF16_SR("bf16-sr", "BF16 + SR");
+    BF16_SR("bf16-sr", "BF16 + SR"),
+    /** BF16 weights rounded to nearest with a BF16 Kahan compensation; BF16 moments with SR (docs/kahan.md). */
+    BF16_KAHAN("bf16-kahan", "BF16 + Kahan");
+
+    /** What the example trains unless {@code --strategies} says otherwise: the paper's four. */
+    public static final List<PrecisionStrategy> PAPER = List.of(FP32, MIXED, BF16_NEAREST, BF16_SR);
 
     private final String id;
     private final String label;
@@ -44,7 +51,7 @@ public enum PrecisionStrategy {
                 return s;
             }
         }
-        throw new IllegalArgumentException("Unknown strategy '" + id + "': use fp32, mixed, bf16 or bf16-sr");
+        throw new IllegalArgumentException("Unknown strategy '" + id + "': use fp32, mixed, bf16, bf16-sr or bf16-kahan");
     }
 
     /** Updaters and regularisation of this strategy (configured in {@link Strategies}). */
@@ -54,6 +61,7 @@ public enum PrecisionStrategy {
             case MIXED -> Strategies.mixed(learningRate, weightDecay, seed);
             case BF16_NEAREST -> Strategies.bf16Nearest(learningRate, weightDecay, seed);
             case BF16_SR -> Strategies.bf16Sr(learningRate, weightDecay, seed);
+            case BF16_KAHAN -> Strategies.bf16Kahan(learningRate, weightDecay, seed);
         };
     }
 }

@@ -11,8 +11,9 @@ import org.nd4j.linalg.learning.regularization.WeightDecay;
 import org.nd4j.linalg.schedule.ISchedule;
 
 /**
- * Where the LM example uses the plugin: the updater of each of the paper's four strategies, and the one extra call
- * that every BF16 strategy makes. Everything else (the model, the data, the sweep) is the same for all four.
+ * Where the LM example uses the plugin: the updater of each of the paper's four strategies (and of Kahan-compensated
+ * BF16), and the one extra call that every BF16 strategy makes. Everything else (the model, the data, the sweep) is
+ * the same for all of them.
  *
  * <p>All four are AdamW with the same learning-rate schedule, betas and epsilon, and decoupled weight decay on weight
  * matrices and embeddings only ({@link GptModel.Optimisation}: updater for weights, updater for biases and layer-norm
@@ -43,6 +44,15 @@ final class Strategies {
     /** The paper's BF16 + SR: AdamWSR's defaults (stochastic rounding), m and v packed in one 32-bit slot. */
     static GptModel.Optimisation bf16Sr(ISchedule learningRate, double weightDecay, long seed) {
         return adamWSR(AdamWSR.builder().compactState(true), learningRate, weightDecay, seed);
+    }
+
+    /**
+     * Kahan-compensated BF16 (not in the paper): moments as BF16 + SR, weights rounded to nearest with a BF16
+     * compensation that keeps what rounding threw away (docs/kahan.md).
+     */
+    static GptModel.Optimisation bf16Kahan(ISchedule learningRate, double weightDecay, long seed) {
+        return adamWSR(AdamWSR.builder().weightRounding(Rounding.KAHAN).compactState(true), learningRate, weightDecay,
+                seed);
     }
 
     /** The one extra call of every BF16 strategy, after {@code net.init()}: its seed decides every rounding bit. */

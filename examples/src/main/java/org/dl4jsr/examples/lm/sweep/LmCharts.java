@@ -33,7 +33,7 @@ import org.jfree.data.xy.XYSeriesCollection;
 /** PNG plots of the LM runs (JFreeChart, headless). */
 public final class LmCharts {
     private static final Color[] COLOURS = {new Color(0x1f77b4), new Color(0x2ca02c), new Color(0xd62728),
-        new Color(0xff7f0e)};
+        new Color(0xff7f0e), new Color(0x9467bd)};
 
     private LmCharts() {
     }

@@ -15,9 +15,8 @@ import java.util.Optional;
 /**
  * {@code --resume}: the runs of an earlier sweep, read back from the CSV files it left in {@code --out}, so that a
  * sweep stopped part-way (a long seed sweep takes hours on 2 cores) continues where it ended instead of starting
- * again. Only runs with the same settings are reused (the first line of lm-seeds.csv records them), and only whole
- * groups of one learning rate and one seed: every strategy of a group then comes from the same session, as a fresh
- * run would.
+ * again, or a strategy added to a finished sweep trains only its own runs. Only runs with the same settings are
+ * reused (the first line of lm-seeds.csv records them), one run at a time (see {@link #recordedRuns}).
  */
 public final class SweepResume {
     private final Map<String, LmRun.Result> runs;
@@ -77,25 +76,23 @@ public final class SweepResume {
         return new SweepResume(runs);
     }
 
-    /** Every strategy's earlier run at this learning rate and seed, or empty if any of them is missing. */
-    public Optional<List<LmRun.Result>> group(List<PrecisionStrategy> strategies, double peakLr, long seed) {
-        List<LmRun.Result> group = new ArrayList<>();
-        for (PrecisionStrategy s : strategies) {
-            LmRun.Result r = runs.get(key(peakLr, s.id(), seed));
-            if (r == null) {
-                return Optional.empty();
-            }
-            group.add(r);
-        }
-        return Optional.of(group);
+    /** The earlier run of this strategy at this learning rate and seed, if recorded. */
+    public Optional<LmRun.Result> run(PrecisionStrategy strategy, double peakLr, long seed) {
+        return Optional.ofNullable(runs.get(key(peakLr, strategy.id(), seed)));
     }
 
-    /** How many groups (one learning rate, one seed) of the sweep {@code c} are here complete. */
-    public int completeGroups(LmConfig c) {
+    /**
+     * How many runs of the sweep {@code c} are here. Runs are reused one by one, so a strategy added to a finished
+     * sweep trains only its own runs; a group (one rate, one seed) may then mix runs of two sessions, which changes
+     * nothing but the tokens/s column (runs are deterministic: the same settings give the same bits).
+     */
+    public int recordedRuns(LmConfig c) {
         int n = 0;
         for (double m : c.lrMultipliers) {
             for (int i = 0; i < c.seeds; i++) {
-                n += group(c.strategies, c.peakLr * m, c.seed + i).isPresent() ? 1 : 0;
+                for (PrecisionStrategy s : c.strategies) {
+                    n += run(s, c.peakLr * m, c.seed + i).isPresent() ? 1 : 0;
+                }
             }
         }
         return n;
