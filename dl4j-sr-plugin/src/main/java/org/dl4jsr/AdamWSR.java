@@ -43,8 +43,8 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * {@code compactState(true)} packs m and v as the two BF16 halves of one 32-bit slot: updater state of n instead of
  * 2n values on a FLOAT network.
  *
- * <p>Over 300 lines because it is a DL4J updater configuration: getters, builder, validation, JSON, equals/hashCode
- * and clone for eleven hyper-parameters.
+ * <p>A DL4J updater configuration: getters, builder, validation, JSON, equals/hashCode and clone for its
+ * hyper-parameters.
  */
 public final class AdamWSR implements AdamWConfig {
     public static final double DEFAULT_LEARNING_RATE = Adam.DEFAULT_ADAM_LEARNING_RATE;

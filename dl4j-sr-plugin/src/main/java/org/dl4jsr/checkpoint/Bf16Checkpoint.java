@@ -52,8 +52,8 @@ import org.nd4j.shade.jackson.databind.ObjectMapper;
  * {@link Bf16Converter#toBf16Grid}. A plain DL4J user loads what {@link Bf16Converter#toFp32} produces and
  * {@link ModelSerializer} writes.
  *
- * <p>Over 300 lines because writing, reading, validating the manifest and loading plain DL4J files are one file
- * format; each error names the file.
+ * <p>Writing, reading, validating the manifest and loading plain DL4J files are one file format, kept in one class;
+ * each error names the file.
  */
 public final class Bf16Checkpoint {
     public static final String FORMAT = "dl4j-sr-checkpoint";

@@ -64,8 +64,8 @@ import org.nd4j.linalg.learning.regularization.WeightDecay;
  * </ul>
  * Frozen layers, NoOp updaters and batch-norm statistics are left alone; {@link ConversionReport} lists them.
  *
- * <p>Over 300 lines because one conversion has three parts that must agree on the same block layout (configuration
- * rewrite, parameters, optimizer state, in that order below); splitting them would spread that contract over files.
+ * <p>One conversion has three parts that must agree on the same block layout: the configuration rewrite, the
+ * parameters and the optimizer state, in that order below.
  */
 public final class Bf16Converter {
     /** Integers above 256 are not all representable in BF16 (8-bit significand). */

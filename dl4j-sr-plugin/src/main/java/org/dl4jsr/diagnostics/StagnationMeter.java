@@ -46,8 +46,8 @@ import org.slf4j.LoggerFactory;
  * when the overall stalled fraction is at least {@code warnFraction} for {@code warnAfter} windows in a row it logs a
  * warning with advice. Not thread-safe: one meter per network.
  *
- * <p>Over 300 lines because it is a listener with its windowing, per-layer segments, report and builder; the counting
- * definition is in {@link StalledUpdates}.
+ * <p>A listener with its windowing, per-layer segments, report and builder; the counting definition is in
+ * {@link StalledUpdates}.
  */
 public final class StagnationMeter extends BaseTrainingListener {
     private static final Logger log = LoggerFactory.getLogger(StagnationMeter.class);

@@ -33,8 +33,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * arranged to stay in range: rounding adds only to magnitudes that Inf/NaN have been clamped out of, and the hash
  * holds its 32-bit words as non-negative INT64 values with multiplications split into 16-bit halves.
  *
- * <p>Over 300 lines because it mirrors every stage of {@link TileOps} with ND4J ops (one op per Java operation, in the
- * same order, so results are bit-identical), plus the integer hash built from 16-bit halves.
+ * <p>It mirrors every stage of {@link TileOps} with ND4J ops, one op per Java operation in the same order, so results
+ * are bit-identical; the integer hash is built from 16-bit halves.
  */
 public final class PortableKernels implements Kernels {
     private static final long MASK32 = 0xFFFFFFFFL;

@@ -26,8 +26,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * configuration, counters) is typed differently by the two classes and lives in the two subclasses here, and nowhere
  * else in the plugin. Internal API: not for users.
  *
- * <p>Over 300 lines because it holds both adapters (MultiLayerNetwork and ComputationGraph) side by side, so the one
- * place that knows DL4J's two classes stays one file.
+ * <p>Both adapters (MultiLayerNetwork and ComputationGraph) sit side by side: this is the one place that knows DL4J's
+ * two network classes.
  */
 public abstract class Network {
     private final Model model;

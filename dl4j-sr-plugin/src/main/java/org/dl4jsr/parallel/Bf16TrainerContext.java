@@ -34,8 +34,7 @@ import org.slf4j.LoggerFactory;
  * worker has finished, exactly where it would average; replica 0's trainer does the plugin's averaging there and
  * answers false, so ND4J's averaging never runs.
  *
- * <p>Over 300 lines because it carries the work-arounds for three ParallelWrapper behaviours (see below) next to the
- * trainer set-up they protect.
+ * <p>The work-arounds for three ParallelWrapper behaviours (see below) sit next to the trainer set-up they protect.
  */
 public final class Bf16TrainerContext implements TrainerContext {
     private static final Logger log = LoggerFactory.getLogger(Bf16TrainerContext.class);

@@ -59,8 +59,8 @@ import org.slf4j.LoggerFactory;
  * ({@code collectTrainingStats}) are not supported.</li>
  * </ul>
  *
- * <p>Over 300 lines because it mirrors DL4J's master and its Builder (same constructors and options, so it is a drop-in
- * replacement); the wire format, averaging and executor check are in their own classes.
+ * <p>It mirrors DL4J's master and its Builder (same constructors and options), so it is a drop-in replacement; the
+ * wire format, the averaging and the executor check are in their own classes.
  */
 public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrainingMaster {
     private static final Logger log = LoggerFactory.getLogger(Bf16ParameterAveragingTrainingMaster.class);

@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * Each optimizer step is one {@link OptimizerStep}, created by the first block's updater call and finished by the
  * step function.
  *
- * <p>Over 300 lines because attaching (wrap, bind, round, install, undo on failure) and the per-step entry points
- * (begin, checks, apply) share the block table; each part is short.
+ * <p>Attaching (wrap, bind, round, install, undo on failure) and the per-step entry points (begin, checks, apply)
+ * share one block table, which this class owns.
  */
 public final class Attachment {
     private static final Logger log = LoggerFactory.getLogger(Attachment.class);
