@@ -59,6 +59,8 @@ public final class Bf16TrainerContext implements TrainerContext {
     private long resyncChecks;
     private long resyncs;
     private long maxDifferingParams;
+    /** A worker's run ended with an exception during this fit: its replica may be half-trained or already released. */
+    private volatile boolean workerFailed;
     private Consumer<Model> afterAveraging;
 
     Bf16TrainerContext(ParallelWrapper wrapper, Mode mode, Bf16Options options, ReplicaRandomBits randomBits) {
@@ -72,7 +74,32 @@ public final class Bf16TrainerContext implements TrainerContext {
     @Override
     public void init(Model model, Object... args) {
         trainers.clear();
+        workerFailed = false;
         replicasBuilt = new CountDownLatch(wrapper.getWorkers());
+    }
+
+    /** A worker failed: the fit fails too, and nothing is averaged or compared any more (see {@link #usable}). */
+    void workerFailed(int threadId) {
+        workerFailed = true;
+        log.warn("ParallelWrapper worker {} failed; its replica is no longer averaged", threadId);
+    }
+
+    /**
+     * False once a worker failed, or if a replica's arrays were released (DL4J frees a failed worker's replica, and the
+     * failure can be seen here before the worker's own report): averaging them would read freed memory. The fit then
+     * ends with the worker's error, and the user's network keeps what it had.
+     */
+    private boolean usable(List<Model> replicas) {
+        if (workerFailed) {
+            return false;
+        }
+        for (Model m : replicas) {
+            INDArray state = Replicas.updaterState(m);
+            if (m.params().data().wasClosed() || state != null && state.data().wasClosed()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A replica has been built (or its worker failed). */
@@ -157,7 +184,7 @@ public final class Bf16TrainerContext implements TrainerContext {
                 }
             }
         }
-        if (trained.isEmpty()) {
+        if (trained.isEmpty() || !usable(targets)) {
             return;
         }
         if (trained.size() == 1 && targets.size() == 1) {
@@ -210,7 +237,7 @@ public final class Bf16TrainerContext implements TrainerContext {
                 compared.add(all.get(i).replica());
             }
         }
-        if (compared.size() < 2) {
+        if (compared.size() < 2 || !usable(compared)) {
             return;
         }
         resyncChecks++;

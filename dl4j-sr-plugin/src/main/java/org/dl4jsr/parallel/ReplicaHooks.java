@@ -69,6 +69,11 @@ final class ReplicaHooks {
         fedSinceAveraging.incrementAndGet();
     }
 
+    /** On the worker's thread, when its run ends with an exception (the fit fails). */
+    void failed() {
+        context.workerFailed(threadId);
+    }
+
     boolean everFed() {
         return everFed;
     }

@@ -25,6 +25,9 @@ final class SharedGradientsTrainer extends SymmetricTrainer {
         hooks.running();
         try {
             super.run();
+        } catch (RuntimeException | Error e) {
+            hooks.failed(); // its replica may be half-trained or released: no more averaging this fit
+            throw e;
         } finally {
             hooks.ready(); // if the replica could not be built, worker 0 must not wait for it
         }
