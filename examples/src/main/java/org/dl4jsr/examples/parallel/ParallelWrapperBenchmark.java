@@ -1,5 +1,6 @@
 package org.dl4jsr.examples.parallel;
 
+import org.dl4jsr.examples.TeacherProblem;
 import org.dl4jsr.examples.Cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -23,7 +24,6 @@ import org.dl4jsr.spark.AveragingPhases;
 import org.dl4jsr.parallel.Bf16TrainerContext;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
@@ -278,18 +278,6 @@ public final class ParallelWrapperBenchmark {
 
     /** Synthetic classification data: labels from a fixed random linear map, so the task is learnable. */
     private static List<DataSet> data(int batches, int batch) {
-        Nd4j.getRandom().setSeed(42);
-        INDArray w = Nd4j.randn(DataType.FLOAT, FEATURES, CLASSES);
-        List<DataSet> out = new ArrayList<>();
-        for (int b = 0; b < batches; b++) {
-            INDArray x = Nd4j.randn(DataType.FLOAT, batch, FEATURES);
-            INDArray cls = Nd4j.argMax(x.mmul(w), 1);
-            INDArray y = Nd4j.zeros(DataType.FLOAT, batch, CLASSES);
-            for (int i = 0; i < batch; i++) {
-                y.putScalar(i, cls.getInt(i), 1f);
-            }
-            out.add(new DataSet(x, y));
-        }
-        return out;
+        return TeacherProblem.minibatches(42, FEATURES, CLASSES, batches, batch);
     }
 }

@@ -1,9 +1,9 @@
 package org.dl4jsr.examples.spark;
 
+import org.dl4jsr.examples.TeacherProblem;
 import org.dl4jsr.examples.Cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -23,10 +23,7 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.dl4jsr.AdamWSR;
 import org.dl4jsr.spark.Bf16ParameterAveragingTrainingMaster;
 import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
@@ -176,22 +173,6 @@ public final class SparkAveragingBenchmark {
 
     /** Per round, {@code perRound} minibatches of a fixed random teacher problem (same for both masters). */
     private static List<List<DataSet>> data(int rounds, int perRound, int batch) {
-        Nd4j.getRandom().setSeed(12345);
-        INDArray teacher = Nd4j.randn(DataType.FLOAT, FEATURES, CLASSES);
-        List<List<DataSet>> all = new ArrayList<>();
-        for (int r = 0; r < rounds; r++) {
-            List<DataSet> round = new ArrayList<>();
-            for (int b = 0; b < perRound; b++) {
-                INDArray x = Nd4j.randn(DataType.FLOAT, batch, FEATURES);
-                INDArray classes = Nd4j.argMax(x.mmul(teacher), 1);
-                INDArray y = Nd4j.zeros(DataType.FLOAT, batch, CLASSES);
-                for (int i = 0; i < batch; i++) {
-                    y.putScalar(i, classes.getInt(i), 1f);
-                }
-                round.add(new DataSet(x, y));
-            }
-            all.add(round);
-        }
-        return all;
+        return TeacherProblem.rounds(12345, FEATURES, CLASSES, rounds, perRound, batch);
     }
 }

@@ -1,10 +1,10 @@
 package org.dl4jsr.examples.spark;
 
+import org.dl4jsr.examples.TeacherProblem;
 import com.sun.management.ThreadMXBean;
 import java.io.File;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -28,10 +28,7 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingResult;
 import org.dl4jsr.AdamWSR;
 import org.dl4jsr.spark.Bf16ParameterAveragingTrainingMaster;
 import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
@@ -296,23 +293,7 @@ public final class SparkScalingBenchmark {
 
     /** Per round, {@code perRound} minibatches of a fixed random teacher problem (same for both masters). */
     private static List<List<DataSet>> data(int rounds, int perRound) {
-        Nd4j.getRandom().setSeed(12345);
-        INDArray teacher = Nd4j.randn(DataType.FLOAT, FEATURES, CLASSES);
-        List<List<DataSet>> all = new ArrayList<>();
-        for (int r = 0; r < rounds; r++) {
-            List<DataSet> round = new ArrayList<>();
-            for (int b = 0; b < perRound; b++) {
-                INDArray x = Nd4j.randn(DataType.FLOAT, BATCH, FEATURES);
-                INDArray classes = Nd4j.argMax(x.mmul(teacher), 1);
-                INDArray y = Nd4j.zeros(DataType.FLOAT, BATCH, CLASSES);
-                for (int i = 0; i < BATCH; i++) {
-                    y.putScalar(i, classes.getInt(i), 1f);
-                }
-                round.add(new DataSet(x, y));
-            }
-            all.add(round);
-        }
-        return all;
+        return TeacherProblem.rounds(12345, FEATURES, CLASSES, rounds, perRound, BATCH);
     }
 
     private static void awaitExecutors(JavaSparkContext sc, int count) throws InterruptedException {
