@@ -9,12 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.parallelism.ParallelWrapper;
 import org.dl4jsr.AdamWSR;
 import org.dl4jsr.Bf16Training;
@@ -23,12 +18,10 @@ import org.dl4jsr.parallel.Bf16ParallelWrapper;
 import org.dl4jsr.spark.AveragingPhases;
 import org.dl4jsr.parallel.Bf16TrainerContext;
 import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
  * DL4J's own ParallelWrapper (FP32 Adam, ND4J averaging) against the same wrapper with the plugin
@@ -264,16 +257,7 @@ public final class ParallelWrapperBenchmark {
     }
 
     private static MultiLayerNetwork mlp(IUpdater updater, int hidden) {
-        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(1).updater(updater)
-                .weightInit(WeightInit.XAVIER).dataType(DataType.FLOAT).list()
-                .layer(new DenseLayer.Builder().nIn(FEATURES).nOut(hidden).activation(Activation.GELU).build())
-                .layer(new DenseLayer.Builder().nIn(hidden).nOut(hidden).activation(Activation.GELU).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(hidden).nOut(CLASSES)
-                        .activation(Activation.SOFTMAX).build())
-                .build();
-        MultiLayerNetwork net = new MultiLayerNetwork(conf);
-        net.init();
-        return net;
+        return TeacherProblem.mlp(updater, FEATURES, hidden, CLASSES, Activation.GELU);
     }
 
     /** Synthetic classification data: labels from a fixed random linear map, so the task is learnable. */

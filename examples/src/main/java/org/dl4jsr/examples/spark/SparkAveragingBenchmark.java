@@ -9,12 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.api.TrainingMaster;
@@ -26,7 +21,6 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
  * DL4J's {@link ParameterAveragingTrainingMaster} (FP32 Adam, updater state averaged) against the plugin's
@@ -159,16 +153,7 @@ public final class SparkAveragingBenchmark {
     }
 
     private static MultiLayerNetwork network(IUpdater updater, int hidden) {
-        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(1).weightInit(WeightInit.XAVIER)
-                .updater(updater).list()
-                .layer(new DenseLayer.Builder().nIn(FEATURES).nOut(hidden).activation(Activation.TANH).build())
-                .layer(new DenseLayer.Builder().nIn(hidden).nOut(hidden).activation(Activation.TANH).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(hidden).nOut(CLASSES)
-                        .activation(Activation.SOFTMAX).build())
-                .build();
-        MultiLayerNetwork net = new MultiLayerNetwork(conf);
-        net.init();
-        return net;
+        return TeacherProblem.mlp(updater, FEATURES, hidden, CLASSES, Activation.TANH);
     }
 
     /** Per round, {@code perRound} minibatches of a fixed random teacher problem (same for both masters). */
