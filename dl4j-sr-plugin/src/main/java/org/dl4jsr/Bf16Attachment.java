@@ -1,7 +1,7 @@
 package org.dl4jsr;
 
 import org.deeplearning4j.nn.api.Model;
-import org.dl4jsr.training.Attachment;
+import org.dl4jsr.training.TrainingEngine;
 
 /**
  * A network attached for BF16 training, returned by {@link Bf16Training#attach}: the options it was attached with,
@@ -9,15 +9,15 @@ import org.dl4jsr.training.Attachment;
  * {@link org.dl4jsr.training} (package {@code training}: one {@code OptimizerStep} per step).
  */
 public final class Bf16Attachment {
-    private final Attachment attachment;
+    private final TrainingEngine engine;
 
-    Bf16Attachment(Attachment attachment) {
-        this.attachment = attachment;
+    Bf16Attachment(TrainingEngine engine) {
+        this.engine = engine;
     }
 
     /** The attachment the network's optimizer currently uses, or null when the network is not attached. */
     public static Bf16Attachment installedOn(Model model) {
-        Attachment a = Attachment.installedOn(model);
+        TrainingEngine a = TrainingEngine.installedOn(model);
         return a == null ? null : new Bf16Attachment(a);
     }
 
@@ -27,26 +27,26 @@ public final class Bf16Attachment {
      * is stopped at its first step, because DL4J's own gradient-sharing trainers cannot attach their replicas.
      */
     public void permitGradientSharing() {
-        attachment.permitGradientSharing();
+        engine.permitGradientSharing();
     }
 
     /** The attached network. */
     public Model getModel() {
-        return attachment.model();
+        return engine.model();
     }
 
     /** The options the network was attached with. */
     public Bf16Options getOptions() {
-        return Bf16Options.of(attachment.settings());
+        return Bf16Options.of(engine.settings());
     }
 
     /** Steps skipped because the gradient held NaN or infinity ({@link NonFiniteGradients#SKIP_STEP}). */
     public long getSkippedSteps() {
-        return attachment.skippedSteps();
+        return engine.skippedSteps();
     }
 
     /** Which kernels run the element-wise passes, e.g. "host(2 threads)". */
     public String getKernelsName() {
-        return attachment.kernels().name();
+        return engine.kernels().name();
     }
 }

@@ -38,7 +38,7 @@ public final class Bf16Grid {
 
     /**
      * How many of the weights the plugin rounds are not BF16 numbers: the parameters of every updater block whose
-     * updater rounds onto the grid ({@link AdamWSR}, {@link Bf16Updater}, every updater of an attached network).
+     * updater rounds onto the grid ({@link AdamWSR}, {@link Bf16Rounded}, every updater of an attached network).
      * Parameters DL4J updates itself (batch-norm statistics, NoOp) and those of frozen layers (FrozenLayer, and
      * FrozenLayerWithBackprop even inside a rounding block) are not counted: they are left in
      * FP32 by design. 0 after every step of BF16 training.

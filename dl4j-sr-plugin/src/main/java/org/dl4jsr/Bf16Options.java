@@ -39,7 +39,7 @@ public final class Bf16Options {
         return settings.initialRounding();
     }
 
-    /** Weight rounding given to DL4J updaters that attach wraps in a {@link Bf16Updater} (STOCHASTIC by default). */
+    /** Weight rounding given to DL4J updaters that attach wraps in a {@link Bf16Rounded} (STOCHASTIC by default). */
     public Rounding getWeightRounding() {
         return settings.weightRounding();
     }
@@ -47,7 +47,7 @@ public final class Bf16Options {
     /**
      * The seed of every rounding bit of the attached network (updates, rounding at attach, Spark averaging), except
      * for an updater whose configuration sets its own seed ({@code AdamWSR.builder().seed(...)},
-     * {@code new Bf16Updater(updater, rounding, seed)}). Default: a fixed constant, whatever the network's
+     * {@code new Bf16Rounded(updater, rounding, seed)}). Default: a fixed constant, whatever the network's
      * {@code .seed(...)}; the same seed gives bit-identical training.
      */
     public long getSeed() {

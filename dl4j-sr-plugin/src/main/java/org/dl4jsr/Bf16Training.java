@@ -4,7 +4,7 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.dl4jsr.network.Network;
-import org.dl4jsr.training.Attachment;
+import org.dl4jsr.training.TrainingEngine;
 
 /**
  * The plugin's entry point. After {@code Bf16Training.attach(net)}:
@@ -14,7 +14,7 @@ import org.dl4jsr.training.Attachment;
  * the grid; {@link AdamWSR} layers run fused and keep their moments in BF16;</li>
  * <li>NoOp and frozen parameters are left to DL4J, untouched.</li>
  * </ul>
- * Updaters that do not round by themselves are wrapped in {@link Bf16Updater} in the network's configuration, so
+ * Updaters that do not round by themselves are wrapped in {@link Bf16Rounded} in the network's configuration, so
  * clones and restored copies know they need the plugin and refuse to {@code fit} until attached.
  */
 public final class Bf16Training {
@@ -44,9 +44,9 @@ public final class Bf16Training {
                     + " defaults, or Bf16Options.builder()...build()");
         }
         Network network = Network.of(net);
-        return new Bf16Attachment(Attachment.attach(network, options.settings(),
+        return new Bf16Attachment(TrainingEngine.attach(network, options.settings(),
                 options.getKernels().select(options.getThreads()),
-                updater -> Bf16Updater.wrap(updater, options.getWeightRounding())));
+                updater -> Bf16Rounded.wrap(updater, options.getWeightRounding())));
     }
 
 }

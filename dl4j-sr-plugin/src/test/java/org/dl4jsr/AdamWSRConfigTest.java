@@ -53,7 +53,7 @@ class AdamWSRConfigTest {
     @Test
     void jsonRoundTripThroughANetworkConfiguration() {
         for (IUpdater u : new IUpdater[] {everythingSet(), new AdamWSR(0.003),
-            new Bf16Updater(new Nesterovs(0.1, 0.9), Rounding.NEAREST, 99)}) {
+            new Bf16Rounded(new Nesterovs(0.1, 0.9), Rounding.NEAREST, 99)}) {
             MultiLayerConfiguration conf = TestNets.irisMlpConf(u, 1, Activation.TANH);
             String json = conf.toJson();
             MultiLayerConfiguration back = MultiLayerConfiguration.fromJson(json);
@@ -85,8 +85,8 @@ class AdamWSRConfigTest {
     void toStringSaysWhereTheSeedComesFrom() {
         assertTrue(everythingSet().toString().contains("seed=1234"), everythingSet().toString());
         assertTrue(new AdamWSR(0.003).toString().contains("seed=(from attach options)"));
-        assertTrue(Bf16Updater.wrap(new Nesterovs(0.1, 0.9)).toString().contains("seed=(from attach options)"));
-        assertTrue(new Bf16Updater(new Nesterovs(0.1, 0.9), Rounding.NEAREST, 99).toString().contains("seed=99"));
+        assertTrue(Bf16Rounded.wrap(new Nesterovs(0.1, 0.9)).toString().contains("seed=(from attach options)"));
+        assertTrue(new Bf16Rounded(new Nesterovs(0.1, 0.9), Rounding.NEAREST, 99).toString().contains("seed=99"));
     }
 
     private static void assertRejected(String parameter, Consumer<AdamWSR.Builder> setting) {
@@ -112,11 +112,11 @@ class AdamWSRConfigTest {
 
     @Test
     void bf16UpdaterRejectsWhatCannotBeWrapped() {
-        assertThrows(IllegalArgumentException.class, () -> Bf16Updater.wrap(new NoOp()));
-        assertThrows(IllegalArgumentException.class, () -> Bf16Updater.wrap(new AdamWSR()));
-        assertThrows(IllegalArgumentException.class, () -> Bf16Updater.wrap(null));
-        assertThrows(IllegalArgumentException.class, () -> new Bf16Updater(new Adam(), Rounding.NONE, 1));
-        Bf16Updater w = Bf16Updater.wrap(new Adam(0.01));
+        assertThrows(IllegalArgumentException.class, () -> Bf16Rounded.wrap(new NoOp()));
+        assertThrows(IllegalArgumentException.class, () -> Bf16Rounded.wrap(new AdamWSR()));
+        assertThrows(IllegalArgumentException.class, () -> Bf16Rounded.wrap(null));
+        assertThrows(IllegalArgumentException.class, () -> new Bf16Rounded(new Adam(), Rounding.NONE, 1));
+        Bf16Rounded w = Bf16Rounded.wrap(new Adam(0.01));
         assertEquals(0.01, w.getLearningRate(0, 0));
         assertEquals(new Adam(0.01).stateSize(10), w.stateSize(10));
     }
@@ -128,12 +128,12 @@ class AdamWSRConfigTest {
         assertEquals(77L, reseeded.getExplicitSeed());
         assertEquals(1234L, base.getExplicitSeed(), "the original keeps its seed");
         assertEquals(base, reseeded.withSeed(1234));
-        Bf16Updater wrapped = new Bf16Updater(new Nesterovs(0.1, 0.9), Rounding.NEAREST, 5);
-        Bf16Updater wrappedReseeded = wrapped.withSeed(6);
+        Bf16Rounded wrapped = new Bf16Rounded(new Nesterovs(0.1, 0.9), Rounding.NEAREST, 5);
+        Bf16Rounded wrappedReseeded = wrapped.withSeed(6);
         assertEquals(6L, wrappedReseeded.getExplicitSeed());
-        assertEquals(new Bf16Updater(new Nesterovs(0.1, 0.9), Rounding.NEAREST, 6), wrappedReseeded);
+        assertEquals(new Bf16Rounded(new Nesterovs(0.1, 0.9), Rounding.NEAREST, 6), wrappedReseeded);
         assertEquals(5L, wrapped.getExplicitSeed());
-        assertEquals(7L, Bf16Updater.wrap(new Adam(0.01)).withSeed(7).getExplicitSeed());
+        assertEquals(7L, Bf16Rounded.wrap(new Adam(0.01)).withSeed(7).getExplicitSeed());
     }
 
     @Test

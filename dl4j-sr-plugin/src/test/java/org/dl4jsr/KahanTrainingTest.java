@@ -160,7 +160,7 @@ class KahanTrainingTest {
         assertMessage(assertThrows(IllegalArgumentException.class,
                 () -> Bf16Options.builder().weightRounding(Rounding.KAHAN).build()), "AdamWSR");
         assertMessage(assertThrows(IllegalArgumentException.class,
-                () -> new Bf16Updater(new Adam(0.01), Rounding.KAHAN, 1L)), "not offered for wrapped DL4J updaters");
+                () -> new Bf16Rounded(new Adam(0.01), Rounding.KAHAN, 1L)), "not offered for wrapped DL4J updaters");
         assertMessage(assertThrows(IllegalArgumentException.class,
                 () -> AdamWSR.builder().stateRounding(Rounding.KAHAN).build()), "weight rounding");
         assertMessage(assertThrows(IllegalArgumentException.class,

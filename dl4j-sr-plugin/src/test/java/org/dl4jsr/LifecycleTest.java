@@ -115,7 +115,7 @@ class LifecycleTest {
         MultiLayerNetwork net = TestNets.irisMlp(new Adam(0.01), 1);
         Bf16Training.attach(net);
         String json = net.getLayerWiseConfigurations().toJson();
-        assertTrue(json.contains("\"@class\" : \"" + Bf16Updater.class.getName() + "\""), json);
+        assertTrue(json.contains("\"@class\" : \"" + Bf16Rounded.class.getName() + "\""), json);
         MultiLayerNetwork rebuilt = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(json));
         rebuilt.init();
         assertThrows(Bf16NotAttachedException.class, () -> rebuilt.fit(IRIS));

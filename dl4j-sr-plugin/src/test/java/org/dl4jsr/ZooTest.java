@@ -270,7 +270,7 @@ class ZooTest {
         double fp32Score = TestNets.fit(fp32, data, 1);
         assertTrue(Double.isFinite(fp32Score), a + " FP32 score " + fp32Score);
 
-        // BFLOAT16 network (converter): the zoo's updater becomes AdamWSR (Adam) or Bf16Updater (others).
+        // BFLOAT16 network (converter): the zoo's updater becomes AdamWSR (Adam) or Bf16Rounded (others).
         String bfloat16 = "refused";
         if (detection(a)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Bf16Converter.toBfloat16(fp32));

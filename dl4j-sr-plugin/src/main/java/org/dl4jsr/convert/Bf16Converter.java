@@ -4,7 +4,7 @@ import org.dl4jsr.training.Bf16LayerSupport;
 import org.dl4jsr.training.Bf16Activations;
 import org.dl4jsr.AdamWSR;
 import org.dl4jsr.Bf16Attachment;
-import org.dl4jsr.Bf16Updater;
+import org.dl4jsr.Bf16Rounded;
 import org.dl4jsr.Fp32Activation;
 import org.dl4jsr.network.LayerTree;
 import org.dl4jsr.rounding.Rounding;
@@ -56,7 +56,7 @@ import org.nd4j.linalg.learning.regularization.WeightDecay;
  * <ul>
  * <li>{@link #toBf16Grid}: a FLOAT network with every trainable weight on the BF16 grid (the CPU default), DL4J's
  * {@code Adam} replaced by {@link AdamWSR} (its FP32 moments rounded into AdamWSR's storage), other updaters wrapped
- * in {@link Bf16Updater}; attached and ready to {@code fit}.</li>
+ * in {@link Bf16Rounded}; attached and ready to {@code fit}.</li>
  * <li>{@link #toBfloat16}: the same as a true BFLOAT16 network; activations ND4J cannot back-propagate in BF16 are
  * computed in FP32 ({@link Fp32Activation}).</li>
  * <li>{@link #toFp32}: a plain DL4J FLOAT network (exact: BF16 values widen exactly; an FP32 master copy becomes the
@@ -166,9 +166,9 @@ public final class Bf16Converter {
                 return Adam.builder().learningRate(a.getLearningRate()).learningRateSchedule(a.getLearningRateSchedule())
                         .beta1(a.getBeta1()).beta2(a.getBeta2()).epsilon(a.getEpsilon()).build();
             }
-            return u instanceof Bf16Updater ? ((Bf16Updater) u).getUpdater() : u;
+            return u instanceof Bf16Rounded ? ((Bf16Rounded) u).getUpdater() : u;
         }
-        if (u instanceof NoOp || u instanceof Bf16Updater) {
+        if (u instanceof NoOp || u instanceof Bf16Rounded) {
             return u;
         }
         if (u instanceof AdamWSR) {
@@ -195,7 +195,7 @@ public final class Bf16Converter {
                             ? Rounding.STOCHASTIC : o.getStateRounding())
                     .compactState(o.isCompactState() && target == Target.BF16_GRID).build();
         }
-        return new Bf16Updater(u, Rounding.STOCHASTIC, o.getSeed());
+        return new Bf16Rounded(u, Rounding.STOCHASTIC, o.getSeed());
     }
 
     /** AdamWSR's decoupled weight decay becomes DL4J's WeightDecay regularisation (same update: lr * wd * x). */

@@ -12,7 +12,7 @@ import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.dl4jsr.network.Network;
-import org.dl4jsr.training.Attachment;
+import org.dl4jsr.training.TrainingEngine;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -113,9 +113,9 @@ public final class StagnationMeter extends BaseTrainingListener {
     public void onGradientCalculation(Model model) {
         long t0 = System.nanoTime();
         Network net = Network.of(model);
-        Attachment attachment = Attachment.installedOn(model);
-        if (attachment != null) {
-            attachment.makeUpdatesVisible();
+        TrainingEngine engine = TrainingEngine.installedOn(model);
+        if (engine != null) {
+            engine.makeUpdatesVisible();
         }
         updateSegments(net.updater());
         INDArray params = floats(net.params());
@@ -138,8 +138,8 @@ public final class StagnationMeter extends BaseTrainingListener {
         }
         snapshotTaken = false;
         long t0 = System.nanoTime();
-        Attachment attachment = Attachment.installedOn(model);
-        if (attachment != null && attachment.lastStepSkipped()) {
+        TrainingEngine engine = TrainingEngine.installedOn(model);
+        if (engine != null && engine.lastStepSkipped()) {
             windowSkippedSteps++; // the gradient array holds no update: nothing to measure
             return;
         }

@@ -87,7 +87,7 @@ final class WireLayouts {
             String where = blockName(ub) + " (" + u + ")";
             if (!(u instanceof StochasticRoundingConfig)) {
                 problems.add(where + ": updater is not rounded by the plugin; attach the network with"
-                        + " Bf16Training.attach or configure the layer with AdamWSR / Bf16Updater.wrap(...)");
+                        + " Bf16Training.attach or configure the layer with AdamWSR / Bf16Rounded.wrap(...)");
                 continue;
             }
             if (((StochasticRoundingConfig) u).getWeightRounding() == Rounding.KAHAN) {

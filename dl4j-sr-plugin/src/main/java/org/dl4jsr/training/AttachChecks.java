@@ -8,7 +8,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * What attach refuses, before it changes anything, each with a message that says what to do instead. Checks that
- * need the updater blocks run when the blocks are bound ({@link Attachment}).
+ * need the updater blocks run when the blocks are bound ({@link TrainingEngine}).
  */
 final class AttachChecks {
     private AttachChecks() {

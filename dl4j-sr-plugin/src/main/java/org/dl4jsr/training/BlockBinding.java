@@ -8,7 +8,7 @@ import java.util.List;
  * its rounding bits, and the attachment that hands out the current {@link OptimizerStep}.
  */
 public final class BlockBinding {
-    private final Attachment attachment;
+    private final TrainingEngine attachment;
     private final int index;
     private final long start;
     private final long length;
@@ -17,7 +17,7 @@ public final class BlockBinding {
     private final boolean postUpdaterRegularization;
     private final long[][] written;
 
-    BlockBinding(Attachment attachment, int index, long start, long length, List<long[]> written, long seed,
+    BlockBinding(TrainingEngine attachment, int index, long start, long length, List<long[]> written, long seed,
                  boolean startsStep, boolean postUpdaterRegularization) {
         this.written = written.toArray(new long[0][]);
         this.attachment = attachment;

@@ -18,7 +18,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * themselves) and record here what they did (a fused pass that already wrote its block's weights).
  */
 public final class OptimizerStep {
-    private final Attachment.Blocks blocks;
+    private final TrainingEngine.Blocks blocks;
     private final Kernels kernels;
     private final INDArray params;
     private final INDArray gradients;
@@ -30,7 +30,7 @@ public final class OptimizerStep {
     private int applications;
     private boolean ownUpdateApplied;
 
-    OptimizerStep(Attachment.Blocks blocks, Kernels kernels, INDArray params, INDArray gradients, int iteration,
+    OptimizerStep(TrainingEngine.Blocks blocks, Kernels kernels, INDArray params, INDArray gradients, int iteration,
                   boolean hasUpdaterPass, boolean fusable, String skipReason, int firstApplication) {
         this.blocks = blocks;
         this.kernels = kernels;

@@ -29,7 +29,7 @@ public abstract class SrGradientUpdater<T extends StochasticRoundingConfig> impl
 
     @Override
     public final void applyUpdater(INDArray gradient, int iteration, int epoch) {
-        BlockBinding b = binding != null ? binding : Attachment.rebindFor(this, gradient);
+        BlockBinding b = binding != null ? binding : TrainingEngine.rebindFor(this, gradient);
         OptimizerStep step = b == null ? null : b.step();
         if (step == null) {
             throw new Bf16NotAttachedException(getConfig());

@@ -10,13 +10,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 final class SrStepFunction implements StepFunction {
     private static final long serialVersionUID = 1L;
-    private final transient Attachment attachment;
+    private final transient TrainingEngine attachment;
 
-    SrStepFunction(Attachment attachment) {
+    SrStepFunction(TrainingEngine attachment) {
         this.attachment = attachment;
     }
 
-    Attachment attachment() {
+    TrainingEngine attachment() {
         return attachment;
     }
 

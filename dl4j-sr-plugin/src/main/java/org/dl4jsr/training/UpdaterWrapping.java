@@ -9,7 +9,7 @@ import org.nd4j.linalg.learning.config.NoOp;
 
 /**
  * Rewrites the updaters in layer configurations: every updater that does not round its weights itself is replaced
- * by {@code wrapper(updater)} (the API's {@code Bf16Updater}). NoOp updaters (and FrozenLayer, which DL4J gives NoOp)
+ * by {@code wrapper(updater)} (the API's {@code Bf16Rounded}). NoOp updaters (and FrozenLayer, which DL4J gives NoOp)
  * are left alone; the layer inside a FrozenLayerWithBackprop is wrapped like its neighbours so that DL4J's updater
  * blocks stay as they were (its parameters are left alone by the step, see FrozenParameters). Whether
  * every trainable parameter ended up with a rounding updater is checked afterwards on the updater blocks, which

@@ -5,7 +5,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.IUpdater;
 
-/** The GradientUpdater of {@code Bf16Updater}: the wrapped DL4J updater computes the update, the plugin rounds it. */
+/** The GradientUpdater of {@code Bf16Rounded}: the wrapped DL4J updater computes the update, the plugin rounds it. */
 public final class WrappedGradientUpdater<T extends StochasticRoundingConfig> extends SrGradientUpdater<T> {
     private final T config;
     private final GradientUpdater<?> inner;

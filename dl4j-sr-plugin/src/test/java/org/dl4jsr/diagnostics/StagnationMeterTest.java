@@ -143,7 +143,7 @@ class StagnationMeterTest {
     @Test
     void exactFractionForAWrappedDl4jUpdater() {
         MultiLayerNetwork net = constructed(new Adam(LR));
-        Bf16Training.attach(net); // wraps Adam in Bf16Updater
+        Bf16Training.attach(net); // wraps Adam in Bf16Rounded
         assertExact(firstStep(net));
     }
 

@@ -64,7 +64,7 @@ class UpdaterRebuildTest {
         assertLikeReattach(make, m -> ((MultiLayerNetwork) m).setLearningRate(1, 0.002), "setLearningRate(layer, lr)");
         assertLikeReattach(make, m -> ((MultiLayerNetwork) m).setLearningRate(
                 new ExponentialSchedule(ScheduleType.ITERATION, 0.02, 0.9)), "setLearningRate(schedule)");
-        // a DL4J updater wrapped by attach (Bf16Updater): the call reaches the wrapped Adam
+        // a DL4J updater wrapped by attach (Bf16Rounded): the call reaches the wrapped Adam
         assertLikeReattach(() -> TestNets.irisMlp(new Adam(0.01), 3),
                 m -> ((MultiLayerNetwork) m).setLearningRate(1, 0.002), "Adam setLearningRate(layer, lr)");
     }

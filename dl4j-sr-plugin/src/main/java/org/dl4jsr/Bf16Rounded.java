@@ -27,24 +27,24 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * <p>{@link Bf16Training#attach} wraps every non-SR updater of a network with this class, so the configuration itself
  * records that the network needs the plugin (a clone or a restored copy that was not attached fails at its first
  * {@code fit} instead of silently training with round-to-nearest). It can also be written in a configuration directly:
- * {@code .updater(Bf16Updater.wrap(new Nesterovs(0.1, 0.9)))}.
+ * {@code .updater(Bf16Rounded.wrap(new Nesterovs(0.1, 0.9)))}.
  */
-public final class Bf16Updater implements StochasticRoundingConfig {
+public final class Bf16Rounded implements StochasticRoundingConfig {
     @JsonProperty private IUpdater updater;
     @JsonProperty private Rounding weightRounding = Rounding.STOCHASTIC;
     /** Null: the seed of the options the network is attached with. */
     @JsonProperty private Long seed;
 
     /** For JSON. */
-    private Bf16Updater() {
+    private Bf16Rounded() {
     }
 
     /** {@code updater} with weight updates rounded by {@code weightRounding}, its bits seeded by {@code seed}. */
-    public Bf16Updater(IUpdater updater, Rounding weightRounding, long seed) {
+    public Bf16Rounded(IUpdater updater, Rounding weightRounding, long seed) {
         this(updater, weightRounding, Long.valueOf(seed));
     }
 
-    private Bf16Updater(IUpdater updater, Rounding weightRounding, Long seed) {
+    private Bf16Rounded(IUpdater updater, Rounding weightRounding, Long seed) {
         this.updater = updater;
         this.weightRounding = weightRounding;
         this.seed = seed;
@@ -52,13 +52,13 @@ public final class Bf16Updater implements StochasticRoundingConfig {
     }
 
     /** {@code updater} with stochastically rounded weight updates, seeded by the attach options' seed. */
-    public static Bf16Updater wrap(IUpdater updater) {
+    public static Bf16Rounded wrap(IUpdater updater) {
         return wrap(updater, Rounding.STOCHASTIC);
     }
 
     /** {@code updater} with weight updates rounded by {@code weightRounding}, seeded by the attach options' seed. */
-    public static Bf16Updater wrap(IUpdater updater, Rounding weightRounding) {
-        return new Bf16Updater(updater, weightRounding, (Long) null);
+    public static Bf16Rounded wrap(IUpdater updater, Rounding weightRounding) {
+        return new Bf16Rounded(updater, weightRounding, (Long) null);
     }
 
     /** The wrapped DL4J updater. */
@@ -78,27 +78,27 @@ public final class Bf16Updater implements StochasticRoundingConfig {
 
     /** A copy of this wrapper whose rounding bits are seeded by {@code seed}. */
     @Override
-    public Bf16Updater withSeed(long seed) {
-        return new Bf16Updater(updater.clone(), weightRounding, seed);
+    public Bf16Rounded withSeed(long seed) {
+        return new Bf16Rounded(updater.clone(), weightRounding, seed);
     }
 
     void validate() {
         if (updater == null) {
-            throw new IllegalArgumentException("Bf16Updater: the wrapped updater must not be null");
+            throw new IllegalArgumentException("Bf16Rounded: the wrapped updater must not be null");
         }
         if (updater instanceof StochasticRoundingConfig) {
-            throw new IllegalArgumentException("Bf16Updater: " + updater + " already rounds its weights; do not wrap it");
+            throw new IllegalArgumentException("Bf16Rounded: " + updater + " already rounds its weights; do not wrap it");
         }
         if (updater instanceof NoOp) {
-            throw new IllegalArgumentException("Bf16Updater: NoOp parameters are never updated; do not wrap NoOp");
+            throw new IllegalArgumentException("Bf16Rounded: NoOp parameters are never updated; do not wrap NoOp");
         }
         if (weightRounding == Rounding.KAHAN) {
-            throw new IllegalArgumentException("Bf16Updater: weightRounding KAHAN is not offered for wrapped DL4J"
+            throw new IllegalArgumentException("Bf16Rounded: weightRounding KAHAN is not offered for wrapped DL4J"
                     + " updaters: their state view is DL4J's layout, with no room for the compensation buffer. Use"
                     + " AdamWSR.builder().weightRounding(Rounding.KAHAN) (AdamW), or STOCHASTIC rounding here");
         }
         if (weightRounding != Rounding.STOCHASTIC && weightRounding != Rounding.NEAREST) {
-            throw new IllegalArgumentException("Bf16Updater: weightRounding must be STOCHASTIC or NEAREST, got "
+            throw new IllegalArgumentException("Bf16Rounded: weightRounding must be STOCHASTIC or NEAREST, got "
                     + weightRounding);
         }
     }
@@ -139,7 +139,7 @@ public final class Bf16Updater implements StochasticRoundingConfig {
 
     @Override
     public GradientUpdater instantiate(Map<String, INDArray> updaterState, boolean initializeStateArrays) {
-        throw new UnsupportedOperationException("Bf16Updater trains MultiLayerNetwork and ComputationGraph models through"
+        throw new UnsupportedOperationException("Bf16Rounded trains MultiLayerNetwork and ComputationGraph models through"
                 + " Bf16Training.attach(net); SameDiff training with a state map is not supported");
     }
 
@@ -165,8 +165,8 @@ public final class Bf16Updater implements StochasticRoundingConfig {
     }
 
     @Override
-    public Bf16Updater clone() {
-        return new Bf16Updater(updater.clone(), weightRounding, seed);
+    public Bf16Rounded clone() {
+        return new Bf16Rounded(updater.clone(), weightRounding, seed);
     }
 
     @Override
@@ -174,10 +174,10 @@ public final class Bf16Updater implements StochasticRoundingConfig {
         if (this == o) {
             return true;
         }
-        if (!(o instanceof Bf16Updater)) {
+        if (!(o instanceof Bf16Rounded)) {
             return false;
         }
-        Bf16Updater b = (Bf16Updater) o;
+        Bf16Rounded b = (Bf16Rounded) o;
         return Objects.equals(seed, b.seed) && weightRounding == b.weightRounding && updater.equals(b.updater);
     }
 
@@ -188,7 +188,7 @@ public final class Bf16Updater implements StochasticRoundingConfig {
 
     @Override
     public String toString() {
-        return "Bf16Updater(" + updater + ", weights=" + weightRounding + ", seed="
+        return "Bf16Rounded(" + updater + ", weights=" + weightRounding + ", seed="
                 + (seed != null ? seed : "(from attach options)") + ")";
     }
 }

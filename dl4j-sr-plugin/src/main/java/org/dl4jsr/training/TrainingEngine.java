@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * <p>Attaching (wrap, bind, round, install, undo on failure) and the per-step entry points (begin, checks, apply)
  * share one block table, which this class owns.
  */
-public final class Attachment {
-    private static final Logger log = LoggerFactory.getLogger(Attachment.class);
+public final class TrainingEngine {
+    private static final Logger log = LoggerFactory.getLogger(TrainingEngine.class);
 
     private final Network net;
     private final AttachSettings settings;
@@ -86,7 +86,7 @@ public final class Attachment {
         }
     }
 
-    private Attachment(Network net, AttachSettings settings, Kernels kernels) {
+    private TrainingEngine(Network net, AttachSettings settings, Kernels kernels) {
         this.net = net;
         this.settings = settings;
         this.kernels = kernels;
@@ -97,7 +97,7 @@ public final class Attachment {
      * updater blocks, puts the weights on the grid and installs the step function. A failed attach leaves the
      * network's configuration and updater as they were.
      */
-    public static Attachment attach(Network net, AttachSettings settings, Kernels kernels,
+    public static TrainingEngine attach(Network net, AttachSettings settings, Kernels kernels,
                                     UnaryOperator<IUpdater> wrapper) {
         net.initialise();
         DataType type = net.dataType();
@@ -110,7 +110,7 @@ public final class Attachment {
         if (!undo.isEmpty()) {
             rebuildUpdater(net);
         }
-        Attachment a = new Attachment(net, settings, kernels);
+        TrainingEngine a = new TrainingEngine(net, settings, kernels);
         try {
             a.blocks = a.bindBlocks(net.updater(), type);
             long key = CounterRng.key(settings.seed(), net.iterationCount(), RoundingStreams.ATTACH);
@@ -185,7 +185,7 @@ public final class Attachment {
                         + ", which the plugin could not wrap (layer type not supported by Bf16Training.attach"
                         + (frozen.isEmpty() ? "" : "; the block holds the frozen parameters " + frozen + ", which DL4J"
                         + " gives their inner layer's updater and which the plugin leaves unchanged")
-                        + "). Configure that layer with AdamWSR or Bf16Updater.wrap(...) explicitly; if the network's"
+                        + "). Configure that layer with AdamWSR or Bf16Rounded.wrap(...) explicitly; if the network's"
                         + " updater was rebuilt (setUpdater with a new configuration), call Bf16Training.attach(net)"
                         + " again.");
             }
@@ -217,7 +217,7 @@ public final class Attachment {
      * {@code updater}'s binding is returned; otherwise null (not attached, or DL4J dropped the optimizer: clear()).
      */
     static BlockBinding rebindFor(SrGradientUpdater<?> updater, INDArray gradient) {
-        Attachment a = ((StochasticRoundingConfig) updater.getConfig()).attachments().owning(gradient);
+        TrainingEngine a = ((StochasticRoundingConfig) updater.getConfig()).attachments().owning(gradient);
         if (a == null || !a.isInstalled()) {
             return null;
         }
@@ -276,7 +276,7 @@ public final class Attachment {
     }
 
     /** The attachment whose step function the model's optimizer currently uses, or null. */
-    public static Attachment installedOn(Model model) {
+    public static TrainingEngine installedOn(Model model) {
         Object f = StepFunctionSlot.current(Network.of(model).optimizerOrNull());
         return f instanceof SrStepFunction ? ((SrStepFunction) f).attachment() : null;
     }
