@@ -2,7 +2,6 @@ package org.dl4jsr;
 
 import org.dl4jsr.rounding.Rounding;
 import org.dl4jsr.training.AdamWConfig;
-import org.dl4jsr.training.ConfigAttachments;
 import org.dl4jsr.training.AdamWSRUpdater;
 import org.dl4jsr.training.AdamWStateLayout;
 import org.dl4jsr.training.StockSparkMasterGuard;
@@ -14,7 +13,6 @@ import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.schedule.ISchedule;
-import org.nd4j.shade.jackson.annotation.JsonIgnore;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
@@ -144,17 +142,6 @@ public final class AdamWSR implements AdamWConfig {
 
     public boolean isCompactState() {
         return compactState;
-    }
-
-    /** Not configuration: see {@link org.dl4jsr.training.StochasticRoundingConfig#attachments()}. */
-    @JsonIgnore private transient ConfigAttachments attachments;
-
-    @Override
-    public synchronized ConfigAttachments attachments() {
-        if (attachments == null) {
-            attachments = new ConfigAttachments();
-        }
-        return attachments;
     }
 
     /**

@@ -1,7 +1,6 @@
 package org.dl4jsr;
 
 import org.dl4jsr.rounding.Rounding;
-import org.dl4jsr.training.ConfigAttachments;
 import org.dl4jsr.training.StochasticRoundingConfig;
 import org.dl4jsr.training.StockSparkMasterGuard;
 import org.dl4jsr.training.WrappedGradientUpdater;
@@ -15,7 +14,6 @@ import org.nd4j.linalg.learning.config.AdaBelief;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.schedule.ISchedule;
-import org.nd4j.shade.jackson.annotation.JsonIgnore;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
@@ -101,17 +99,6 @@ public final class Bf16Rounded implements StochasticRoundingConfig {
             throw new IllegalArgumentException("Bf16Rounded: weightRounding must be STOCHASTIC or NEAREST, got "
                     + weightRounding);
         }
-    }
-
-    /** Not configuration: see {@link org.dl4jsr.training.StochasticRoundingConfig#attachments()}. */
-    @JsonIgnore private transient ConfigAttachments attachments;
-
-    @Override
-    public synchronized ConfigAttachments attachments() {
-        if (attachments == null) {
-            attachments = new ConfigAttachments();
-        }
-        return attachments;
     }
 
     @Override

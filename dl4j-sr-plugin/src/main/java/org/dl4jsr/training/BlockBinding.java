@@ -5,10 +5,10 @@ import java.util.List;
 /**
  * Where one updater block sits in its attached network: parameter offsets [start, start + length), the ranges of it
  * the plugin writes (all of it unless it holds frozen parameters, see {@code network.FrozenParameters}), the seed of
- * its rounding bits, and the attachment that hands out the current {@link OptimizerStep}.
+ * its rounding bits, and where it gets the current {@link OptimizerStep} (the {@link StepSource}: the engine).
  */
 public final class BlockBinding {
-    private final TrainingEngine attachment;
+    private final StepSource steps;
     private final int index;
     private final long start;
     private final long length;
@@ -17,10 +17,10 @@ public final class BlockBinding {
     private final boolean postUpdaterRegularization;
     private final long[][] written;
 
-    BlockBinding(TrainingEngine attachment, int index, long start, long length, List<long[]> written, long seed,
+    BlockBinding(StepSource steps, int index, long start, long length, List<long[]> written, long seed,
                  boolean startsStep, boolean postUpdaterRegularization) {
         this.written = written.toArray(new long[0][]);
-        this.attachment = attachment;
+        this.steps = steps;
         this.index = index;
         this.start = start;
         this.length = length;
@@ -31,10 +31,10 @@ public final class BlockBinding {
 
     /**
      * The optimizer step this block's update belongs to: a new one for the block DL4J updates first in every step,
-     * the current one for the others. Null when the network's optimizer no longer uses this attachment.
+     * the current one for the others. Null when the network's optimizer no longer uses the plugin.
      */
     OptimizerStep step() {
-        return attachment.stepFor(this);
+        return steps.stepFor(this);
     }
 
     int index() {

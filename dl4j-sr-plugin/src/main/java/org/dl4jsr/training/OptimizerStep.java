@@ -18,30 +18,44 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * themselves) and record here what they did (a fused pass that already wrote its block's weights).
  */
 public final class OptimizerStep {
-    private final TrainingEngine.Blocks blocks;
-    private final Kernels kernels;
-    private final INDArray params;
-    private final INDArray gradients;
+    private final StepTarget target;
     private final int iteration;
     private final boolean hasUpdaterPass;
-    private final boolean fusable;
+    private final boolean updatersMayWriteWeights;
     private final boolean[] writtenByUpdater;
     private final String skipReason;
     private int applications;
     private boolean ownUpdateApplied;
 
-    OptimizerStep(TrainingEngine.Blocks blocks, Kernels kernels, INDArray params, INDArray gradients, int iteration,
-                  boolean hasUpdaterPass, boolean fusable, String skipReason, int firstApplication) {
-        this.blocks = blocks;
-        this.kernels = kernels;
-        this.params = params;
-        this.gradients = gradients;
+    private OptimizerStep(StepTarget target, int iteration, boolean hasUpdaterPass, boolean updatersMayWriteWeights,
+                          String skipReason, int applicationsSoFar) {
+        this.target = target;
         this.iteration = iteration;
         this.hasUpdaterPass = hasUpdaterPass;
-        this.fusable = fusable;
+        this.updatersMayWriteWeights = updatersMayWriteWeights;
         this.skipReason = skipReason;
-        this.writtenByUpdater = new boolean[blocks.size()];
-        this.applications = firstApplication;
+        this.writtenByUpdater = new boolean[target.blocks().size()];
+        this.applications = applicationsSoFar;
+    }
+
+    /**
+     * The step DL4J starts with an updater pass (plain fit): the updaters compute the update, then the step function
+     * applies it. {@code updatersMayWriteWeights}: no one else needs the update array (no gradient sharing, no listener
+     * reading updates), so an updater may write its block's weights itself (fused). {@code skipReason}: why the step
+     * changes nothing, or null. {@code applicationsSoFar}: updates already applied in this iteration (their rounding
+     * streams are used up).
+     */
+    static OptimizerStep afterUpdaterPass(StepTarget target, int iteration, boolean updatersMayWriteWeights,
+                                          String skipReason, int applicationsSoFar) {
+        return new OptimizerStep(target, iteration, true, updatersMayWriteWeights, skipReason, applicationsSoFar);
+    }
+
+    /**
+     * A step without an updater pass: an update applied directly through the step function (gradient sharing applies
+     * the other workers' updates this way), in full, with a fresh rounding stream.
+     */
+    static OptimizerStep sharedUpdateOnly(StepTarget target, int iteration) {
+        return new OptimizerStep(target, iteration, false, false, null, 0);
     }
 
     public int iteration() {
@@ -63,22 +77,22 @@ public final class OptimizerStep {
     }
 
     public Kernels kernels() {
-        return kernels;
+        return target.kernels();
     }
 
     /** The network's flat parameter array. */
     public INDArray params() {
-        return params;
+        return target.params();
     }
 
     /** The network's flat gradient array. */
     public INDArray gradients() {
-        return gradients;
+        return target.gradients();
     }
 
     /** True when {@code gradient} is the slice of the network's gradient array that starts at {@code start}. */
     public boolean isFlatGradientView(INDArray gradient, long start) {
-        return root(gradient.data()) == root(gradients.data()) && gradient.offset() == gradients.offset() + start;
+        return root(gradient.data()) == root(gradients().data()) && gradient.offset() == gradients().offset() + start;
     }
 
     private static DataBuffer root(DataBuffer b) {
@@ -91,7 +105,7 @@ public final class OptimizerStep {
      * parameters in the block that the step function must skip).
      */
     public boolean canWriteWeights(BlockBinding b) {
-        return fusable && !b.hasPostUpdaterRegularization() && b.isWholeBlockWritten();
+        return updatersMayWriteWeights && !b.hasPostUpdaterRegularization() && b.isWholeBlockWritten();
     }
 
     /** Records that the block's updater wrote its weights itself: the step function leaves the block alone. */
@@ -116,12 +130,14 @@ public final class OptimizerStep {
             return;
         }
         long stream = RoundingStreams.updateApplication(applications++);
+        List<BoundBlock> blocks = target.blocks();
         for (int k = 0; k < blocks.size(); k++) {
-            SrGradientUpdater<?> updater = blocks.updater(k);
-            if (updater == null) {
+            BoundBlock block = blocks.get(k);
+            if (block.isNoOp()) {
                 // NoOp parameters (frozen layers, batch-norm statistics): DL4J's own step, untouched by the plugin.
-                slice(params, blocks.start(k), blocks.end(k)).subi(slice(update, blocks.start(k), blocks.end(k)));
+                slice(params, block.start(), block.end()).subi(slice(update, block.start(), block.end()));
             } else if (!(ownUpdate && writtenByUpdater[k])) {
+                SrGradientUpdater<?> updater = block.updater();
                 updater.applyToWeights(this, params, update, CounterRng.key(updater.binding().seed(), iteration, stream));
             }
         }

@@ -7,22 +7,25 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The step function installed into an attached network's optimizer. DL4J applies every update through it (plain
  * fit, and gradient sharing via {@code EncodedGradientsAccumulator.applyUpdate}); it finishes the current
  * {@link OptimizerStep}. Weights change only there and in a fused updater pass that the step records.
+ *
+ * <p>This function holds no state of its own: the {@link TrainingEngine} owns the step in progress (it starts it when
+ * the first block's updater asks, {@link TrainingEngine#stepFor}) and finishes it here.
  */
 final class SrStepFunction implements StepFunction {
     private static final long serialVersionUID = 1L;
-    private final transient TrainingEngine attachment;
+    private final transient TrainingEngine engine;
 
-    SrStepFunction(TrainingEngine attachment) {
-        this.attachment = attachment;
+    SrStepFunction(TrainingEngine engine) {
+        this.engine = engine;
     }
 
-    TrainingEngine attachment() {
-        return attachment;
+    TrainingEngine engine() {
+        return engine;
     }
 
     @Override
     public void step(INDArray x, INDArray line) {
-        attachment.step(x, line);
+        engine.step(x, line);
     }
 
     @Override

@@ -19,11 +19,4 @@ public interface StochasticRoundingConfig extends IUpdater {
 
     /** A copy of this configuration whose rounding bits are seeded by {@code seed} (an explicit seed). */
     StochasticRoundingConfig withSeed(long seed);
-
-    /**
-     * Internal: the attachments of the networks that use this configuration object, so that an updater DL4J rebuilds
-     * from it (setLearningRate, setUpdater) is bound again. Implementations keep it in a transient, JSON-ignored field
-     * created on first use; it is not part of the configuration (not in equals, clone or JSON).
-     */
-    ConfigAttachments attachments();
 }

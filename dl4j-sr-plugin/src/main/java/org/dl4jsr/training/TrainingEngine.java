@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * <p>Attaching (wrap, bind, round, install, undo on failure) and the per-step entry points (begin, checks, apply)
  * share one block table, which this class owns.
  */
-public final class TrainingEngine {
+public final class TrainingEngine implements StepSource {
     private static final Logger log = LoggerFactory.getLogger(TrainingEngine.class);
 
     private final Network net;
@@ -43,7 +43,7 @@ public final class TrainingEngine {
     private final Kernels kernels;
     private final SrStepFunction stepFunction = new SrStepFunction(this);
     /** The updater DL4J runs and its blocks as bound; replaced when DL4J rebuilds its updater ({@link #rebind}). */
-    private Blocks blocks = new Blocks();
+    private List<BoundBlock> blocks = List.of();
     private BaseMultiLayerUpdater<?> boundUpdater;
     /** The step in progress, or the last one (further updates of its iteration continue its rounding streams). */
     private OptimizerStep current;
@@ -52,39 +52,6 @@ public final class TrainingEngine {
     private boolean updatesVisible;
     /** Set by the plugin's ParallelWrapper trainers: gradient sharing (an accumulator on the optimizer) is expected. */
     private volatile boolean gradientSharingPermitted;
-
-    /** The network's updater blocks: parameters [start, end) and the plugin's updater (null for NoOp blocks). */
-    static final class Blocks {
-        private final List<long[]> ranges = new ArrayList<>();
-        private final List<SrGradientUpdater<?>> updaters = new ArrayList<>();
-        private final List<String> names = new ArrayList<>();
-
-        void add(long start, long end, SrGradientUpdater<?> updater, String name) {
-            ranges.add(new long[] {start, end});
-            updaters.add(updater);
-            names.add(name);
-        }
-
-        String name(int k) {
-            return names.get(k);
-        }
-
-        int size() {
-            return ranges.size();
-        }
-
-        long start(int k) {
-            return ranges.get(k)[0];
-        }
-
-        long end(int k) {
-            return ranges.get(k)[1];
-        }
-
-        SrGradientUpdater<?> updater(int k) {
-            return updaters.get(k);
-        }
-    }
 
     private TrainingEngine(Network net, AttachSettings settings, Kernels kernels) {
         this.net = net;
@@ -110,18 +77,17 @@ public final class TrainingEngine {
         if (!undo.isEmpty()) {
             rebuildUpdater(net);
         }
-        TrainingEngine a = new TrainingEngine(net, settings, kernels);
+        TrainingEngine engine = new TrainingEngine(net, settings, kernels);
         try {
-            a.blocks = a.bindBlocks(net.updater(), type);
+            engine.blocks = engine.bindBlocks(net.updater(), type);
             long key = CounterRng.key(settings.seed(), net.iterationCount(), RoundingStreams.ATTACH);
-            for (int k = 0; k < a.blocks.size(); k++) {
-                SrGradientUpdater<?> u = a.blocks.updater(k);
-                if (u != null) {
-                    u.prepareWeights(net.params(), kernels, settings.initialRounding(), key);
+            for (BoundBlock block : engine.blocks) {
+                if (!block.isNoOp()) {
+                    block.updater().prepareWeights(net.params(), kernels, settings.initialRounding(), key);
                 }
             }
-            a.install();
-            a.registerWithConfigs();
+            engine.install();
+            AttachedEngines.register(engine);
         } catch (RuntimeException e) {
             // Leave the network as it was: its original updaters (and DL4J's updater built from them) come back.
             undo.forEach(Runnable::run);
@@ -130,8 +96,9 @@ public final class TrainingEngine {
             }
             throw e;
         }
-        log.info("BF16 training attached: {} updater blocks, kernels {}, {}", a.blocks.size(), kernels.name(), settings);
-        return a;
+        log.info("BF16 training attached: {} updater blocks, kernels {}, {}", engine.blocks.size(), kernels.name(),
+                settings);
+        return engine;
     }
 
     /** The network's layer configurations, each once (a configuration object can be shared). */
@@ -164,10 +131,10 @@ public final class TrainingEngine {
     }
 
     /**
-     * Binds every block of {@code updater} to this attachment and returns the block table.
+     * Binds every block of {@code updater} to this engine and returns the block table.
      */
-    private Blocks bindBlocks(BaseMultiLayerUpdater<?> updater, DataType type) {
-        Blocks blocks = new Blocks();
+    private List<BoundBlock> bindBlocks(BaseMultiLayerUpdater<?> updater, DataType type) {
+        List<BoundBlock> blocks = new ArrayList<>();
         boolean first = true;
         for (Object o : updater.getUpdaterBlocks()) {
             UpdaterBlock ub = (UpdaterBlock) o;
@@ -176,7 +143,7 @@ public final class TrainingEngine {
             long end = ub.getParamOffsetEnd();
             Object gu = ub.getGradientUpdater();
             if (gu instanceof NoOpUpdater) {
-                blocks.add(start, end, null, name);
+                blocks.add(new BoundBlock(name, start, end, null));
                 continue;
             }
             if (!(gu instanceof SrGradientUpdater)) {
@@ -203,10 +170,10 @@ public final class TrainingEngine {
             long seed = ownSeed != null ? ownSeed : settings.seed();
             sr.bind(new BlockBinding(this, blocks.size(), start, end - start, FrozenParameters.trainableRanges(ub), seed,
                     startsStep, hasPostUpdaterRegularization(ub)));
-            blocks.add(start, end, sr, name);
+            blocks.add(new BoundBlock(name, start, end, sr));
         }
         boundUpdater = updater;
-        return blocks;
+        return List.copyOf(blocks);
     }
 
     /**
@@ -217,11 +184,11 @@ public final class TrainingEngine {
      * {@code updater}'s binding is returned; otherwise null (not attached, or DL4J dropped the optimizer: clear()).
      */
     static BlockBinding rebindFor(SrGradientUpdater<?> updater, INDArray gradient) {
-        TrainingEngine a = ((StochasticRoundingConfig) updater.getConfig()).attachments().owning(gradient);
-        if (a == null || !a.isInstalled()) {
+        TrainingEngine engine = AttachedEngines.owning(gradient);
+        if (engine == null || !engine.isInstalled()) {
             return null;
         }
-        a.rebind();
+        engine.rebind();
         return updater.binding();
     }
 
@@ -232,18 +199,8 @@ public final class TrainingEngine {
         }
         blocks = bindBlocks(updater, net.dataType());
         current = null;
-        registerWithConfigs();
         log.info("DL4J rebuilt the updater of an attached network (setLearningRate, setUpdater, ...): {} updater blocks"
                 + " bound again", blocks.size());
-    }
-
-    /** Records this attachment in each SR configuration object, so that an updater DL4J rebuilds from them finds it. */
-    private void registerWithConfigs() {
-        for (int k = 0; k < blocks.size(); k++) {
-            if (blocks.updater(k) != null) {
-                ((StochasticRoundingConfig) blocks.updater(k).getConfig()).attachments().add(this);
-            }
-        }
     }
 
     /** The network's flat gradient array (null before it exists). */
@@ -270,19 +227,20 @@ public final class TrainingEngine {
         StepFunctionSlot.install(net.optimizerOrNull(), stepFunction);
     }
 
-    /** True while this attachment's step function is the one the network's optimizer uses. */
+    /** True while this engine's step function is the one the network's optimizer uses. */
     boolean isInstalled() {
         return StepFunctionSlot.current(net.optimizerOrNull()) == stepFunction;
     }
 
-    /** The attachment whose step function the model's optimizer currently uses, or null. */
+    /** The engine whose step function the model's optimizer currently uses, or null. */
     public static TrainingEngine installedOn(Model model) {
         Object f = StepFunctionSlot.current(Network.of(model).optimizerOrNull());
-        return f instanceof SrStepFunction ? ((SrStepFunction) f).attachment() : null;
+        return f instanceof SrStepFunction ? ((SrStepFunction) f).engine() : null;
     }
 
     /** The step a block's update belongs to (see {@link BlockBinding#step()}); null when not installed. */
-    OptimizerStep stepFor(BlockBinding b) {
+    @Override
+    public OptimizerStep stepFor(BlockBinding b) {
         if (!isInstalled()) {
             return null;
         }
@@ -322,19 +280,20 @@ public final class TrainingEngine {
             skippedSteps++;
             log.warn("{}: step skipped, weights and updater state unchanged ({} skipped so far).", problem, skippedSteps);
         }
-        int firstApplication = current != null && current.iteration() == iteration ? current.applications() : 0;
-        return new OptimizerStep(blocks, kernels, net.params(), gradients, iteration, true,
-                !sharing && !updatesVisible, problem, firstApplication);
+        int applicationsSoFar = current != null && current.iteration() == iteration ? current.applications() : 0;
+        boolean updatersMayWriteWeights = !sharing && !updatesVisible;
+        return OptimizerStep.afterUpdaterPass(new StepTarget(blocks, kernels, net.params(), gradients), iteration,
+                updatersMayWriteWeights, problem, applicationsSoFar);
     }
 
     /** What is wrong with any block's learning rate or schedules at this iteration, or null. */
     private String hyperParameterProblem(int iteration, int epoch) {
-        for (int k = 0; k < blocks.size(); k++) {
-            SrGradientUpdater<?> u = blocks.updater(k);
+        for (BoundBlock block : blocks) {
+            SrGradientUpdater<?> u = block.updater();
             String problem = u == null ? null : HyperParameters.stepProblem(u.hyperParameters(), iteration, epoch);
             if (problem != null) {
                 return "Iteration " + iteration + ": the updater " + u.hyperParameters() + " of parameters "
-                        + blocks.name(k) + ": " + problem;
+                        + block.name() + ": " + problem;
             }
         }
         return null;
@@ -349,7 +308,8 @@ public final class TrainingEngine {
         int iteration = net.iterationCount();
         if (current == null || current.iteration() != iteration) {
             // An update applied without an updater pass in this iteration (gradient sharing).
-            current = new OptimizerStep(blocks, kernels, net.params(), net.gradients(), iteration, false, false, null, 0);
+            current = OptimizerStep.sharedUpdateOnly(new StepTarget(blocks, kernels, net.params(), net.gradients()),
+                    iteration);
         }
         current.apply(params, update);
     }

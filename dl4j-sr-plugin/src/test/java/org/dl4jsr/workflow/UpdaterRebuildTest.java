@@ -89,6 +89,48 @@ class UpdaterRebuildTest {
         assertSame(handle.getModel(), Bf16Attachment.installedOn(net).getModel());
     }
 
+    /**
+     * Two networks built from one AdamWSR configuration object, both attached: after setLearningRate each trains as
+     * if re-attached, on its own engine (the rebuilt updaters find the engine of the network their gradient belongs
+     * to, not the configuration's last one).
+     */
+    @Test
+    void oneConfigurationObjectSharedByTwoAttachedNetworks() {
+        AdamWSR shared = new AdamWSR(0.01);
+        MultiLayerNetwork a = TestNets.irisMlp(shared, 3);
+        MultiLayerNetwork b = TestNets.irisMlp(shared, 3);
+        Bf16Training.attach(a);
+        Bf16Training.attach(b);
+        TestNets.fit(a, IRIS, 3);
+        TestNets.fit(b, IRIS, 3);
+        a.setLearningRate(0.002);
+        TestNets.fit(a, IRIS, 3);
+        b.setLearningRate(0.002);
+        TestNets.fit(b, IRIS, 3);
+        String expected = run(TestNets.irisMlp(new AdamWSR(0.01), 3),
+                m -> ((MultiLayerNetwork) m).setLearningRate(0.002), true);
+        assertEquals(expected, Bits.hash(a.params(), Network.of(a).updaterState()), "first network");
+        assertEquals(expected, Bits.hash(b.params(), Network.of(b).updaterState()), "second network");
+    }
+
+    /** Attaching does not keep a network alive: once the user drops it, it can be garbage-collected. */
+    @Test
+    void anAttachedNetworkThatIsDroppedCanBeCollected() throws InterruptedException {
+        java.lang.ref.WeakReference<MultiLayerNetwork> ref = attachTrainAndDrop();
+        for (int i = 0; i < 50 && ref.get() != null; i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertTrue(ref.get() == null, "the attached network is still reachable after it was dropped");
+    }
+
+    private static java.lang.ref.WeakReference<MultiLayerNetwork> attachTrainAndDrop() {
+        MultiLayerNetwork net = TestNets.irisMlp(new AdamWSR(0.01), 7);
+        Bf16Training.attach(net);
+        TestNets.fit(net, IRIS, 1);
+        return new java.lang.ref.WeakReference<>(net);
+    }
+
     /** clear() drops the optimizer (and Adam's moments with it): refused, the message names clear(). */
     @Test
     void clearIsRefusedWithAMessageNamingIt() {
