@@ -86,9 +86,7 @@ public final class Bf16Options {
 
     @Override
     public String toString() {
-        return "Bf16Options(initialRounding=" + getInitialRounding() + ", weightRounding=" + getWeightRounding()
-                + ", seed=" + getSeed() + ", threads=" + getThreads() + ", kernels=" + getKernels()
-                + ", nonFiniteGradients=" + getNonFiniteGradients() + ")";
+        return "Bf16Options(" + settings + ")";
     }
 
     public static final class Builder {

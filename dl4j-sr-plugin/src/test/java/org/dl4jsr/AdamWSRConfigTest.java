@@ -152,6 +152,9 @@ class AdamWSRConfigTest {
             base.toBuilder().kernels(org.dl4jsr.kernel.KernelPath.AUTO).build()}) {
             assertNotEquals(base, other);
         }
+        // what the attach log line and toString show: every option, in the user's words
+        assertEquals("Bf16Options(initialRounding=STOCHASTIC, weightRounding=NEAREST, seed=3, threads=1,"
+                + " kernels=PORTABLE, nonFiniteGradients=THROW)", base.toString());
     }
 
     @Test

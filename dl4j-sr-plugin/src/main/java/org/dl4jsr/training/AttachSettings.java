@@ -35,4 +35,12 @@ public record AttachSettings(Rounding initialRounding, Rounding weightRounding, 
             throw new IllegalArgumentException("kernels must not be null");
         }
     }
+
+    /** In the words of {@code Bf16Options} (what a user set), for logs. */
+    @Override
+    public String toString() {
+        return "initialRounding=" + initialRounding + ", weightRounding=" + weightRounding + ", seed=" + seed
+                + ", threads=" + threads + ", kernels=" + kernels + ", nonFiniteGradients="
+                + (throwsOnNonFiniteSteps ? "THROW" : "SKIP_STEP");
+    }
 }
