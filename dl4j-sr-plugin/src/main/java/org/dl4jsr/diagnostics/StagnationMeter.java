@@ -11,6 +11,7 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.dl4jsr.network.FrozenParameters;
 import org.dl4jsr.network.Network;
 import org.dl4jsr.training.TrainingEngine;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -33,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * {@code |u| / step} only, so it survives in expectation but as noise; FP32 master weights keep it, and so does a
  * Kahan compensation (AdamWSR weightRounding KAHAN), until the kept updates add up to a BF16 step. The meter measures
  * the same thing for every strategy: how much of the update the weight alone cannot hold. Updates that are
- * exactly zero and NoOp/frozen parameters are not counted; a step whose update holds NaN/Inf (skipped by the plugin)
+ * exactly zero and NoOp/frozen parameters (FrozenLayer and FrozenLayerWithBackprop) are not counted; a step whose update holds NaN/Inf (skipped by the plugin)
  * is not counted.
  *
  * <p>How: the weights are copied when the gradient is ready ({@code onGradientCalculation}) and the update is read
@@ -240,6 +241,9 @@ public final class StagnationMeter extends BaseTrainingListener {
             }
             for (Object p : block.getLayersAndVariablesInBlock()) {
                 UpdaterBlock.ParamState ps = (UpdaterBlock.ParamState) p;
+                if (FrozenParameters.isFrozen(ps.getLayer())) {
+                    continue; // FrozenLayerWithBackprop inside an ordinary block: never updated, not a weight update
+                }
                 String layer = ps.getLayer().getConfig().getLayerName();
                 Segment last = segments.isEmpty() ? null : segments.get(segments.size() - 1);
                 if (last != null && last.layer.equals(layer) && last.end == ps.getParamOffsetStart()) {

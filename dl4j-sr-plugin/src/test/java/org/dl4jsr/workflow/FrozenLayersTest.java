@@ -114,6 +114,29 @@ class FrozenLayersTest {
     }
 
     /** The same in a ComputationGraph, next to a FrozenLayer (which DL4J gives NoOp). */
+    /**
+     * The stagnation meter measures weight updates: a FrozenLayerWithBackprop's parameters get none (the plugin never
+     * changes them, even with weight decay, which makes DL4J's update array non-zero there), so they are not counted.
+     */
+    @Test
+    void stagnationMeterLeavesFrozenWithBackpropOut() {
+        for (IUpdater u : new IUpdater[] {AdamWSR.builder().learningRate(1e-2).weightDecay(0.1).build(),
+                new Adam(1e-2)}) {
+            MultiLayerNetwork net = mln(u);
+            Bf16Training.attach(net);
+            org.dl4jsr.diagnostics.StagnationMeter meter = org.dl4jsr.diagnostics.StagnationMeter.builder().logEvery(2)
+                    .build();
+            net.addListeners(meter);
+            TestNets.fit(net, IRIS, 2);
+            org.dl4jsr.diagnostics.StagnationReport r = meter.getLastReport();
+            String frozen = net.getLayer(1).conf().getLayer().getLayerName();
+            assertEquals(List.of("layer0", "layer2"), new ArrayList<>(r.layers().keySet()), u + ": frozen " + frozen);
+            long trainable = net.getLayer(0).numParams() + net.getLayer(2).numParams();
+            assertTrue(r.overall().updates() <= 2 * trainable, u + ": " + r.overall().updates() + " updates counted"
+                    + " for " + trainable + " trainable parameters in 2 steps");
+        }
+    }
+
     @Test
     void graphWithBothFrozenKinds() {
         for (IUpdater u : new IUpdater[] {new AdamWSR(1e-2), new Adam(1e-2)}) {
