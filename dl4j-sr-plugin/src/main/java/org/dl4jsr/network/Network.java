@@ -68,6 +68,12 @@ public final class Network {
         return model;
     }
 
+    public boolean isGraph() {
+        return graph != null;
+    }
+
+    // Through DL4J's Model interface.
+
     public INDArray params() {
         return model.params();
     }
@@ -86,10 +92,6 @@ public final class Network {
     }
 
     // What DL4J's Model interface does not offer: one call per network class, side by side.
-
-    public boolean isGraph() {
-        return graph != null;
-    }
 
     private MultiLayerConfiguration mlnConf() {
         return mln.getLayerWiseConfigurations();
