@@ -48,7 +48,7 @@ final class ConfigurationRewriter {
             LayerTree.forEachTrainableLeaf(layer, trainable::add);
             // frozen-with-backprop layers too: DL4J builds its updater blocks from their updaters
             LayerTree.forEachUpdaterLeaf(layer, leaf -> rewriteLeaf(leaf, target, o, report, !trainable.contains(leaf)));
-            Bf16LayerSupport.forEachBackpropLeaf(layer, leaf -> convertActivations(leaf, target, report));
+            LayerTree.forEachBackpropLeaf(layer, leaf -> convertActivations(leaf, target, report));
         }
     }
 

@@ -28,17 +28,7 @@ public final class LayerTree {
 
     /** Calls {@code visitor} on every non-frozen leaf layer configuration under {@code layer}. */
     public static void forEachTrainableLeaf(Layer layer, Consumer<Layer> visitor) {
-        if (layer == null || layer instanceof FrozenLayer || layer instanceof FrozenLayerWithBackprop) {
-            return;
-        }
-        if (layer instanceof BaseWrapperLayer) {
-            forEachTrainableLeaf(((BaseWrapperLayer) layer).getUnderlying(), visitor);
-        } else if (layer instanceof Bidirectional) {
-            forEachTrainableLeaf(((Bidirectional) layer).getFwd(), visitor);
-            forEachTrainableLeaf(((Bidirectional) layer).getBwd(), visitor);
-        } else {
-            visitor.accept(layer);
-        }
+        forEachLeaf(layer, false, visitor);
     }
 
     /**
@@ -46,14 +36,29 @@ public final class LayerTree {
      * and the layers inside {@code FrozenLayerWithBackprop} (not {@code FrozenLayer}, whose parameters get NoOp).
      */
     public static void forEachUpdaterLeaf(Layer layer, Consumer<Layer> visitor) {
-        if (layer instanceof FrozenLayerWithBackprop) {
-            forEachUpdaterLeaf(((FrozenLayerWithBackprop) layer).getUnderlying(), visitor);
-        } else if (layer instanceof BaseWrapperLayer && !(layer instanceof FrozenLayer)) {
-            forEachUpdaterLeaf(((BaseWrapperLayer) layer).getUnderlying(), visitor);
+        forEachLeaf(layer, true, visitor);
+    }
+
+    /**
+     * Calls {@code visitor} on every leaf that back-propagates: the same leaves as {@link #forEachUpdaterLeaf} (a
+     * {@code FrozenLayerWithBackprop} back-propagates through its layer; a {@code FrozenLayer} back-propagates nothing).
+     */
+    public static void forEachBackpropLeaf(Layer layer, Consumer<Layer> visitor) {
+        forEachLeaf(layer, true, visitor);
+    }
+
+    /** The walk: through wrappers and both directions of a Bidirectional; never into a FrozenLayer. */
+    private static void forEachLeaf(Layer layer, boolean intoFrozenWithBackprop, Consumer<Layer> visitor) {
+        if (layer == null || layer instanceof FrozenLayer
+                || (layer instanceof FrozenLayerWithBackprop && !intoFrozenWithBackprop)) {
+            return;
+        }
+        if (layer instanceof BaseWrapperLayer) {
+            forEachLeaf(((BaseWrapperLayer) layer).getUnderlying(), intoFrozenWithBackprop, visitor);
         } else if (layer instanceof Bidirectional) {
-            forEachUpdaterLeaf(((Bidirectional) layer).getFwd(), visitor);
-            forEachUpdaterLeaf(((Bidirectional) layer).getBwd(), visitor);
-        } else if (layer != null && !(layer instanceof FrozenLayer)) {
+            forEachLeaf(((Bidirectional) layer).getFwd(), intoFrozenWithBackprop, visitor);
+            forEachLeaf(((Bidirectional) layer).getBwd(), intoFrozenWithBackprop, visitor);
+        } else {
             visitor.accept(layer);
         }
     }
