@@ -14,7 +14,8 @@ import org.dl4jsr.Bf16Options;
  * The options of a {@link Bf16ParameterAveragingTrainingMaster}: DL4J's {@link ParameterAveragingTrainingMaster.Builder}
  * (same names and defaults, except {@code saveUpdater}, true here) plus {@link #bf16Options} and
  * {@link #executorRegistrationTimeout}, with the values the BF16 master cannot train with refused where they are set.
- * Users write {@code new Bf16ParameterAveragingTrainingMaster.Builder(...)}, DL4J's convention; that class is this one.
+ * Users write {@code new Bf16ParameterAveragingTrainingMaster.Builder(...)}, DL4J's convention; that class extends this
+ * one with its constructors and {@code build()} only.
  *
  * <p>Every DL4J option is overridden here only to return {@code B}, the user's builder class, so that a chain of
  * options keeps the BF16 options in reach and ends in the BF16 master's {@code build()}.
