@@ -1,5 +1,6 @@
 package org.dl4jsr.network;
 
+import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
@@ -10,10 +11,12 @@ import org.deeplearning4j.nn.conf.layers.recurrent.Bidirectional;
 import org.deeplearning4j.nn.conf.layers.samediff.AbstractSameDiffLayer;
 import org.deeplearning4j.nn.conf.layers.wrapper.BaseWrapperLayer;
 import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.regularization.Regularization;
 
 /**
  * Walks layer configurations down to the layers that own parameters (through wrappers such as LastTimeStep,
- * MaskZeroLayer, TimeDistributed and Bidirectional), and reads or rewrites their updaters. Frozen layers never train;
+ * MaskZeroLayer, TimeDistributed and Bidirectional), and reads or rewrites their updaters and regularisation (DL4J
+ * declares both separately on BaseLayer and on SameDiff layers). Frozen layers never train;
  * but DL4J builds its updater blocks from the updater a {@code FrozenLayerWithBackprop}'s inner layer carries (a
  * {@code FrozenLayer} gets NoOp), so code that rewrites updaters must rewrite those too ({@link #forEachUpdaterLeaf})
  * or the blocks, and with them the layout of the updater state, change. The plugin leaves their parameters alone
@@ -25,17 +28,7 @@ public final class LayerTree {
 
     /** Calls {@code visitor} on every non-frozen leaf layer configuration under {@code layer}. */
     public static void forEachTrainableLeaf(Layer layer, Consumer<Layer> visitor) {
-        if (layer == null || layer instanceof FrozenLayer || layer instanceof FrozenLayerWithBackprop) {
-            return;
-        }
-        if (layer instanceof BaseWrapperLayer) {
-            forEachTrainableLeaf(((BaseWrapperLayer) layer).getUnderlying(), visitor);
-        } else if (layer instanceof Bidirectional) {
-            forEachTrainableLeaf(((Bidirectional) layer).getFwd(), visitor);
-            forEachTrainableLeaf(((Bidirectional) layer).getBwd(), visitor);
-        } else {
-            visitor.accept(layer);
-        }
+        forEachLeaf(layer, false, visitor);
     }
 
     /**
@@ -43,14 +36,29 @@ public final class LayerTree {
      * and the layers inside {@code FrozenLayerWithBackprop} (not {@code FrozenLayer}, whose parameters get NoOp).
      */
     public static void forEachUpdaterLeaf(Layer layer, Consumer<Layer> visitor) {
-        if (layer instanceof FrozenLayerWithBackprop) {
-            forEachUpdaterLeaf(((FrozenLayerWithBackprop) layer).getUnderlying(), visitor);
-        } else if (layer instanceof BaseWrapperLayer && !(layer instanceof FrozenLayer)) {
-            forEachUpdaterLeaf(((BaseWrapperLayer) layer).getUnderlying(), visitor);
+        forEachLeaf(layer, true, visitor);
+    }
+
+    /**
+     * Calls {@code visitor} on every leaf that back-propagates: the same leaves as {@link #forEachUpdaterLeaf} (a
+     * {@code FrozenLayerWithBackprop} back-propagates through its layer; a {@code FrozenLayer} back-propagates nothing).
+     */
+    public static void forEachBackpropLeaf(Layer layer, Consumer<Layer> visitor) {
+        forEachLeaf(layer, true, visitor);
+    }
+
+    /** The walk: through wrappers and both directions of a Bidirectional; never into a FrozenLayer. */
+    private static void forEachLeaf(Layer layer, boolean intoFrozenWithBackprop, Consumer<Layer> visitor) {
+        if (layer == null || layer instanceof FrozenLayer
+                || (layer instanceof FrozenLayerWithBackprop && !intoFrozenWithBackprop)) {
+            return;
+        }
+        if (layer instanceof BaseWrapperLayer) {
+            forEachLeaf(((BaseWrapperLayer) layer).getUnderlying(), intoFrozenWithBackprop, visitor);
         } else if (layer instanceof Bidirectional) {
-            forEachUpdaterLeaf(((Bidirectional) layer).getFwd(), visitor);
-            forEachUpdaterLeaf(((Bidirectional) layer).getBwd(), visitor);
-        } else if (layer != null && !(layer instanceof FrozenLayer)) {
+            forEachLeaf(((Bidirectional) layer).getFwd(), intoFrozenWithBackprop, visitor);
+            forEachLeaf(((Bidirectional) layer).getBwd(), intoFrozenWithBackprop, visitor);
+        } else {
             visitor.accept(layer);
         }
     }
@@ -91,5 +99,34 @@ public final class LayerTree {
         IUpdater weights = weightUpdater(leaf);
         IUpdater bias = biasUpdater(leaf);
         setUpdaters(leaf, weights == null ? null : mapping.apply(weights), bias == null ? null : mapping.apply(bias));
+    }
+
+    /** The weight ({@code bias} false) or bias regularisation of a leaf layer (null if unset or the layer has none). */
+    public static List<Regularization> regularization(Layer leaf, boolean bias) {
+        if (leaf instanceof BaseLayer) {
+            return bias ? ((BaseLayer) leaf).getRegularizationBias() : ((BaseLayer) leaf).getRegularization();
+        }
+        if (leaf instanceof AbstractSameDiffLayer) {
+            AbstractSameDiffLayer l = (AbstractSameDiffLayer) leaf;
+            return bias ? l.getRegularizationBias() : l.getRegularization();
+        }
+        return null;
+    }
+
+    /** Sets the weight ({@code bias} false) or bias regularisation of a leaf layer (no-op if the layer has none). */
+    public static void setRegularization(Layer leaf, boolean bias, List<Regularization> regs) {
+        if (leaf instanceof BaseLayer) {
+            if (bias) {
+                ((BaseLayer) leaf).setRegularizationBias(regs);
+            } else {
+                ((BaseLayer) leaf).setRegularization(regs);
+            }
+        } else if (leaf instanceof AbstractSameDiffLayer) {
+            if (bias) {
+                ((AbstractSameDiffLayer) leaf).setRegularizationBias(regs);
+            } else {
+                ((AbstractSameDiffLayer) leaf).setRegularization(regs);
+            }
+        }
     }
 }

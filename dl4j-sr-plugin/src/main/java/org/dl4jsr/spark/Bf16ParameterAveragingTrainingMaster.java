@@ -9,16 +9,11 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.Function;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.core.loader.DataSetLoader;
 import org.deeplearning4j.core.loader.MultiDataSetLoader;
 import org.deeplearning4j.core.storage.Persistable;
 import org.deeplearning4j.core.storage.StorageMetaData;
 import org.deeplearning4j.nn.api.Model;
-import org.deeplearning4j.spark.api.RDDTrainingApproach;
-import org.deeplearning4j.spark.api.Repartition;
-import org.deeplearning4j.spark.api.RepartitionStrategy;
-import org.deeplearning4j.spark.api.TrainingHook;
 import org.deeplearning4j.spark.api.WorkerConfiguration;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
@@ -59,14 +54,14 @@ import org.slf4j.LoggerFactory;
  * ({@code collectTrainingStats}) are not supported.</li>
  * </ul>
  *
- * <p>It mirrors DL4J's master and its Builder (same constructors and options), so it is a drop-in replacement; the
- * wire format, the averaging and the executor check are in their own classes.
+ * <p>It mirrors DL4J's master and its Builder (same constructors and options, in {@link Bf16MasterBuilder}), so it is
+ * a drop-in replacement; the wire format, the averaging and the executor check are in their own classes.
  */
 public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrainingMaster {
     private static final Logger log = LoggerFactory.getLogger(Bf16ParameterAveragingTrainingMaster.class);
 
     private SparkBf16Options bf16Options;
-    /** See {@link Builder#executorRegistrationTimeout}; milliseconds, so DL4J's JSON carries it as a number. */
+    /** See {@link Bf16MasterBuilder#executorRegistrationTimeout}; milliseconds, so DL4J's JSON carries it as a number. */
     private long executorRegistrationTimeoutMillis = ExecutorRegistration.DEFAULT_TIMEOUT.toMillis();
 
     /** The driver network this master has attached and checked (transient: per driver JVM). */
@@ -83,8 +78,8 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
 
     protected Bf16ParameterAveragingTrainingMaster(Builder builder) {
         super(builder);
-        this.bf16Options = SparkBf16Options.of(builder.bf16Options);
-        this.executorRegistrationTimeoutMillis = builder.executorRegistrationTimeout.toMillis();
+        this.bf16Options = SparkBf16Options.of(builder.getBf16Options());
+        this.executorRegistrationTimeoutMillis = builder.getExecutorRegistrationTimeout().toMillis();
     }
 
     /** How long training waits for the first executor before failing (zero: no check). */
@@ -106,22 +101,19 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
 
     @Override
     public void executeTraining(SparkDl4jMultiLayer network, JavaRDD<DataSet> trainingData) {
-        prepare(network.getNetwork());
-        awaitExecutors(network.getSparkContext());
+        beforeTraining(network.getNetwork(), network.getSparkContext());
         super.executeTraining(network, trainingData);
     }
 
     @Override
     public void executeTraining(SparkComputationGraph graph, JavaRDD<DataSet> trainingData) {
-        prepare(graph.getNetwork());
-        awaitExecutors(graph.getSparkContext());
+        beforeTraining(graph.getNetwork(), graph.getSparkContext());
         super.executeTraining(graph, trainingData);
     }
 
     @Override
     public void executeTrainingMDS(SparkComputationGraph graph, JavaRDD<MultiDataSet> trainingData) {
-        prepare(graph.getNetwork());
-        awaitExecutors(graph.getSparkContext());
+        beforeTraining(graph.getNetwork(), graph.getSparkContext());
         super.executeTrainingMDS(graph, trainingData);
     }
 
@@ -129,13 +121,17 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
     public void executeTrainingPaths(SparkDl4jMultiLayer network, SparkComputationGraph graph,
                                      JavaRDD<String> trainingDataPaths, DataSetLoader dsLoader,
                                      MultiDataSetLoader mdsLoader) {
-        prepare(network != null ? network.getNetwork() : graph.getNetwork());
-        awaitExecutors(network != null ? network.getSparkContext() : graph.getSparkContext());
+        beforeTraining(network != null ? network.getNetwork() : graph.getNetwork(),
+                network != null ? network.getSparkContext() : graph.getSparkContext());
         super.executeTrainingPaths(network, graph, trainingDataPaths, dsLoader, mdsLoader);
     }
 
-    /** Fails with a message saying where to look, rather than letting Spark wait forever for executors. */
-    private void awaitExecutors(JavaSparkContext sc) {
+    /**
+     * Attaches and checks the driver network, then waits for the first executor: fails with a message saying where
+     * to look, rather than letting Spark wait forever for executors.
+     */
+    private void beforeTraining(Model model, JavaSparkContext sc) {
+        prepare(model);
         ExecutorRegistration.await(sc.sc(), getExecutorRegistrationTimeout());
     }
 
@@ -216,7 +212,7 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
     }
 
     /** The depth, refused below 1 (a master read from JSON skips the Builder's check). */
-    private static int checkedDepth(int depth) {
+    static int checkedDepth(int depth) {
         if (depth < 1) {
             throw new IllegalArgumentException(SumTree.depthMessage(depth));
         }
@@ -267,11 +263,16 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
 
     @Override
     public void setCollectTrainingStats(boolean collectTrainingStats) {
+        super.setCollectTrainingStats(refuseTrainingStats(collectTrainingStats));
+    }
+
+    /** False, or refused: this master does not collect DL4J's training statistics (Builder, setter). */
+    static boolean refuseTrainingStats(boolean collectTrainingStats) {
         if (collectTrainingStats) {
             throw new UnsupportedOperationException("Bf16ParameterAveragingTrainingMaster does not collect DL4J training"
                     + " statistics; use Spark's UI or a SparkListener for timings");
         }
-        super.setCollectTrainingStats(false);
+        return false;
     }
 
     /** Reads a master written by {@link #toJson()}. */
@@ -297,13 +298,11 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
     }
 
     /**
-     * Builder with DL4J's options (same names and defaults, except {@code saveUpdater}, true here) plus
-     * {@link #bf16Options(Bf16Options)}.
+     * The builder users write, as with DL4J's master: DL4J's options (same names and defaults, except
+     * {@code saveUpdater}, true here) plus {@link Bf16MasterBuilder#bf16Options(Bf16Options)}; all of them are in
+     * {@link Bf16MasterBuilder}.
      */
-    public static class Builder extends ParameterAveragingTrainingMaster.Builder {
-        private Bf16Options bf16Options = Bf16Options.defaults();
-        private Duration executorRegistrationTimeout = ExecutorRegistration.DEFAULT_TIMEOUT;
-
+    public static class Builder extends Bf16MasterBuilder<Builder> {
         /** Workers: Spark's default parallelism. {@code rddDataSetNumExamples}: examples in each DataSet of the RDD. */
         public Builder(int rddDataSetNumExamples) {
             this(null, rddDataSetNumExamples);
@@ -311,136 +310,6 @@ public class Bf16ParameterAveragingTrainingMaster extends ParameterAveragingTrai
 
         public Builder(Integer numWorkers, int rddDataSetNumExamples) {
             super(numWorkers, rddDataSetNumExamples);
-            this.saveUpdater = true;
-        }
-
-        /** How workers attach their networks; its seed also keys the rounding of averages. */
-        public Builder bf16Options(Bf16Options options) {
-            if (options == null) {
-                throw new IllegalArgumentException("bf16Options must not be null (use Bf16Options.defaults())");
-            }
-            this.bf16Options = options;
-            return this;
-        }
-
-        /**
-         * How long training waits for the first executor to register before it fails with a message that says where
-         * to look (default 3 minutes; {@link Duration#ZERO}: no check, wait as long as Spark does, i.e. forever).
-         * Local mode never waits.
-         */
-        public Builder executorRegistrationTimeout(Duration timeout) {
-            if (timeout == null || timeout.isNegative()) {
-                throw new IllegalArgumentException("executorRegistrationTimeout must be >= 0 (Duration.ZERO: no check),"
-                        + " got " + timeout);
-            }
-            this.executorRegistrationTimeout = timeout;
-            return this;
-        }
-
-        @Override
-        public Builder averagingFrequency(int averagingFrequency) {
-            if (averagingFrequency < 1) {
-                throw new IllegalArgumentException("averagingFrequency must be >= 1 (the number of minibatches each worker"
-                        + " fits between two averaging rounds), got " + averagingFrequency);
-            }
-            super.averagingFrequency(averagingFrequency);
-            return this;
-        }
-
-        @Override
-        public Builder batchSizePerWorker(int batchSizePerWorker) {
-            if (batchSizePerWorker < 1) {
-                throw new IllegalArgumentException("batchSizePerWorker must be >= 1, got " + batchSizePerWorker);
-            }
-            super.batchSizePerWorker(batchSizePerWorker);
-            return this;
-        }
-
-        @Override
-        public Builder trainingHooks(Collection<TrainingHook> trainingHooks) {
-            super.trainingHooks(trainingHooks);
-            return this;
-        }
-
-        @Override
-        public Builder trainingHooks(TrainingHook... hooks) {
-            super.trainingHooks(hooks);
-            return this;
-        }
-
-        /**
-         * Levels of the tree in which the executors sum the workers' results (default 2, as DL4J): with W workers each
-         * executor task adds about {@code W^(1/depth)} partial sums, and only the rounded average reaches the driver.
-         * The summation order, hence the bits, depends on (workers, depth); see docs/spark-scaling.md.
-         */
-        @Override
-        public Builder aggregationDepth(int aggregationDepth) {
-            super.aggregationDepth(checkedDepth(aggregationDepth));
-            return this;
-        }
-
-        @Override
-        public Builder workerPrefetchNumBatches(int prefetchNumBatches) {
-            super.workerPrefetchNumBatches(prefetchNumBatches);
-            return this;
-        }
-
-        @Override
-        public Builder saveUpdater(boolean saveUpdater) {
-            super.saveUpdater(saveUpdater);
-            return this;
-        }
-
-        @Override
-        public Builder repartionData(Repartition repartition) {
-            super.repartionData(repartition);
-            return this;
-        }
-
-        @Override
-        public Builder repartitionStrategy(RepartitionStrategy repartitionStrategy) {
-            super.repartitionStrategy(repartitionStrategy);
-            return this;
-        }
-
-        @Override
-        public Builder storageLevel(StorageLevel storageLevel) {
-            super.storageLevel(storageLevel);
-            return this;
-        }
-
-        @Override
-        public Builder storageLevelStreams(StorageLevel storageLevelStreams) {
-            super.storageLevelStreams(storageLevelStreams);
-            return this;
-        }
-
-        @Override
-        public Builder rddTrainingApproach(RDDTrainingApproach rddTrainingApproach) {
-            super.rddTrainingApproach(rddTrainingApproach);
-            return this;
-        }
-
-        @Override
-        public Builder exportDirectory(String exportDirectory) {
-            super.exportDirectory(exportDirectory);
-            return this;
-        }
-
-        @Override
-        public Builder rngSeed(long rngSeed) {
-            super.rngSeed(rngSeed);
-            return this;
-        }
-
-        @Override
-        public Builder collectTrainingStats(boolean collectTrainingStats) {
-            if (collectTrainingStats) {
-                throw new UnsupportedOperationException("Bf16ParameterAveragingTrainingMaster does not collect DL4J"
-                        + " training statistics; use Spark's UI or a SparkListener for timings");
-            }
-            super.collectTrainingStats(false);
-            return this;
         }
 
         @Override

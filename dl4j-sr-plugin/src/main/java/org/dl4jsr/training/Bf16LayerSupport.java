@@ -2,15 +2,12 @@ package org.dl4jsr.training;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
 import org.deeplearning4j.nn.conf.layers.AbstractLSTM;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
-import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
 import org.deeplearning4j.nn.conf.layers.objdetect.Yolo2OutputLayer;
-import org.deeplearning4j.nn.conf.layers.recurrent.Bidirectional;
-import org.deeplearning4j.nn.conf.layers.wrapper.BaseWrapperLayer;
+import org.dl4jsr.network.LayerTree;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationSigmoid;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -21,26 +18,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * ND4J has no BF16 backprop kernel for it ({@link Bf16Activations} asks the backend): on a BaseLayer, as an LSTM's
  * gate activation, or as an {@link ActivationLayer} of its own. The converter computes those in FP32
  * ({@code Fp32Activation}); a layer that hard-codes such an activation in its own code (Yolo2OutputLayer's sigmoid)
- * cannot be fixed that way and is refused. Layers are walked through wrappers, including FrozenLayerWithBackprop (it
- * back-propagates through its layer); a FrozenLayer back-propagates nothing and is skipped.
+ * cannot be fixed that way and is refused. The layers that back-propagate are walked by
+ * {@code LayerTree.forEachBackpropLeaf}.
  */
 public final class Bf16LayerSupport {
     private Bf16LayerSupport() {
-    }
-
-    /** Calls {@code visitor} on every leaf layer configuration under {@code layer} that back-propagates. */
-    public static void forEachBackpropLeaf(Layer layer, Consumer<Layer> visitor) {
-        if (layer == null || layer instanceof FrozenLayer) {
-            return;
-        }
-        if (layer instanceof BaseWrapperLayer) {
-            forEachBackpropLeaf(((BaseWrapperLayer) layer).getUnderlying(), visitor);
-        } else if (layer instanceof Bidirectional) {
-            forEachBackpropLeaf(((Bidirectional) layer).getFwd(), visitor);
-            forEachBackpropLeaf(((Bidirectional) layer).getBwd(), visitor);
-        } else {
-            visitor.accept(layer);
-        }
     }
 
     /** The activation a layer applies itself in code (not configurable, so not wrappable), or null. */
@@ -74,7 +56,7 @@ public final class Bf16LayerSupport {
         List<String> wrappable = new ArrayList<>();
         List<String> hardCoded = new ArrayList<>();
         for (Layer layer : layers) {
-            forEachBackpropLeaf(layer, leaf -> {
+            LayerTree.forEachBackpropLeaf(layer, leaf -> {
                 // The outer layer's name: the one the user gave (a wrapper's inner layer may carry another).
                 String name = "'" + layer.getLayerName() + "' (" + leaf.getClass().getSimpleName() + ")";
                 for (IActivation act : activations(leaf)) {
