@@ -15,7 +15,7 @@ import org.dl4jsr.AdamWSR;
 import org.dl4jsr.Bf16Training;
 import org.dl4jsr.diagnostics.TrainingMemory;
 import org.dl4jsr.parallel.Bf16ParallelWrapper;
-import org.dl4jsr.spark.AveragingPhases;
+import org.dl4jsr.averaging.AveragingPhases;
 import org.dl4jsr.parallel.Bf16TrainerContext;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.dataset.DataSet;

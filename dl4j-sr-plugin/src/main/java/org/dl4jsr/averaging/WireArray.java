@@ -1,4 +1,4 @@
-package org.dl4jsr.spark;
+package org.dl4jsr.averaging;
 
 import java.io.Serializable;
 import org.dl4jsr.rounding.Bf16;
@@ -11,7 +11,7 @@ import org.dl4jsr.rounding.Bf16;
  *
  * <p>Plain Java arrays, so that Spark's serialiser writes 2 bytes per BF16 value with no per-element overhead.
  */
-final class WireArray implements Serializable {
+public final class WireArray implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private final short[] halves;

@@ -1,4 +1,4 @@
-package org.dl4jsr.spark;
+package org.dl4jsr.averaging;
 
 import org.dl4jsr.kernel.ParallelRunner;
 import org.dl4jsr.network.Network;
@@ -24,8 +24,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * master, {@code org.dl4jsr.parallel} for ParallelWrapper):
  * <ol>
  * <li>sum the replicas' values in FP32, in an order fixed by the caller, never by which replica finished first
- * (ParallelWrapper: replica order, left to right; the Spark master: the tree of {@link SumTree}, whose nodes are
- * summed on the executors by {@link PartialSum});</li>
+ * (ParallelWrapper: replica order, left to right; the Spark master: the tree of {@code spark.SumTree}, whose nodes are
+ * summed on the executors by {@code spark.PartialSum});</li>
  * <li>divide by the number of replicas;</li>
  * <li>round BF16 values (weights on the grid, AdamWSR moments, packed or not) back onto the grid with stochastic
  * rounding whose bits are keyed on (seed, round, array): every replica receives the same averaged model; values DL4J
@@ -36,8 +36,8 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class Bf16Averaging {
     /** Streams of the averaging rounding bits (a network's own updates use streams >= -1). */
-    static final long PARAMS_STREAM = RoundingStreams.AVERAGED_PARAMS;
-    static final long STATE_STREAM = RoundingStreams.AVERAGED_STATE;
+    public static final long PARAMS_STREAM = RoundingStreams.AVERAGED_PARAMS;
+    public static final long STATE_STREAM = RoundingStreams.AVERAGED_STATE;
 
     private final WireLayout layout;
     private final long stream;
@@ -51,36 +51,36 @@ public final class Bf16Averaging {
     }
 
     /** An empty average of parameter arrays of {@code layout}. */
-    static Bf16Averaging params(WireLayout layout) {
+    public static Bf16Averaging params(WireLayout layout) {
         return new Bf16Averaging(layout, PARAMS_STREAM);
     }
 
     /** An empty average of updater-state arrays of {@code layout}. */
-    static Bf16Averaging state(WireLayout layout) {
+    public static Bf16Averaging state(WireLayout layout) {
         return new Bf16Averaging(layout, STATE_STREAM);
     }
 
     /** Adds one replica's array (FP32 sum in call order). */
-    void add(WireArray replica) {
+    public void add(WireArray replica) {
         replica.addValuesTo(sums, layout);
         count++;
     }
 
     /** Replicas added so far. */
-    int count() {
+    public int count() {
         return count;
     }
 
     /** The average, rounded onto the grid with the bits of (seed, round); identical for every caller. */
-    WireArray result(long seed, int round) {
+    public WireArray result(long seed, int round) {
         return round(sums, count, layout, stream, seed, round);
     }
 
     /**
      * {@code sums / count} rounded onto the grid with the bits of (seed, round, stream): the last two steps of the rule,
-     * for sums made elsewhere (the Spark master's executors, {@link PartialSum}).
+     * for sums made elsewhere (the Spark master's executors, {@code spark.PartialSum}).
      */
-    static WireArray round(float[] sums, int count, WireLayout layout, long stream, long seed, int round) {
+    public static WireArray round(float[] sums, int count, WireLayout layout, long stream, long seed, int round) {
         long drawKey = CounterRng.drawKey(CounterRng.key(seed, round, stream), CounterRng.WEIGHT);
         return WireArray.average(sums, count, layout, i -> CounterRng.bits(drawKey, i) & 0xFFFF);
     }

@@ -1,4 +1,4 @@
-package org.dl4jsr.spark;
+package org.dl4jsr.averaging;
 
 /**
  * Where in-process averaging ({@link Bf16Averaging#averageInPlace}) spent its wall time, in nanoseconds: reading the

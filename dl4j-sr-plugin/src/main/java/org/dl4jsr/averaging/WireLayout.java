@@ -1,4 +1,4 @@
-package org.dl4jsr.spark;
+package org.dl4jsr.averaging;
 
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -21,7 +21,7 @@ import java.util.List;
  * "Values" are numbered in array order, a packed slot contributing m then v; that number is the counter index of the
  * value's stochastic-rounding bits when averages are rounded.
  */
-final class WireLayout implements Serializable {
+public final class WireLayout implements Serializable {
     private static final long serialVersionUID = 1L;
 
     /** Storage kind of a segment. */
