@@ -7,12 +7,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.IntBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.List;
 import org.deeplearning4j.nn.api.Model;
-import org.dl4jsr.rounding.Bf16;
 import org.dl4jsr.rounding.CounterRng;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -97,7 +95,7 @@ public final class Bf16Averaging {
      * Averages in-process replicas of one attached network: sums the parameters (and, if {@code updaterState}, the
      * updater state) of {@code trained} in list order, rounds the averages with the key (seed, round), and writes the
      * result into every network of {@code targets}. Every value that should be on the BF16 grid is checked before it
-     * is summed (an off-grid value is refused, never rounded silently). {@code scratch} holds the FP32 sums between
+     * is summed (an off-grid value is refused, never rounded silently). {@code scratch} holds the results between
      * calls, so that a round allocates nothing large.
      */
     public static AveragingPhases averageInPlace(List<? extends Model> trained, List<? extends Model> targets,
@@ -116,33 +114,32 @@ public final class Bf16Averaging {
     }
 
     /**
-     * What in-place averaging keeps between rounds: the FP32 sums, and the threads that run the passes (one per
+     * What in-place averaging keeps between rounds: the result scratch, and the threads that run the passes (one per
      * trainer; not for concurrent use). The bits do not depend on the thread count: each value is summed in replica
      * order and rounded with its own counter bits, whichever thread does it.
      */
     public static final class Scratch {
         private final ParallelRunner runner;
-        private float[] sums = new float[0];
+        private int[] results = new int[0];
 
         public Scratch(int threads) {
             this.runner = ParallelRunner.shared(threads);
         }
 
-        /** A sums array of {@code layout}'s value count, every element -0.0 (so that -0.0 + x = x exactly). */
-        float[] emptySums(WireLayout layout) {
-            int n = Math.toIntExact(layout.values());
-            if (sums.length != n) {
-                sums = new float[n];
+        /** A results array of {@code layout}'s length (its contents are overwritten by the pass). */
+        int[] results(WireLayout layout) {
+            int n = Math.toIntExact(layout.length());
+            if (results.length != n) {
+                results = new int[n];
             }
-            Arrays.fill(sums, -0.0f);
-            return sums;
+            return results;
         }
     }
 
     /**
      * One array (parameters or updater state) of every replica: read in place from host memory where the arrays allow
-     * it (FLOAT, contiguous, ND4J's CPU backend; otherwise copied out as bits), summed, rounded straight into the
-     * first target, then copied to the others.
+     * it (FLOAT, contiguous, ND4J's CPU backend; otherwise copied out as bits), averaged into the scratch, then written
+     * into every target. Nothing is written into a target before every replica's values have been checked.
      */
     private static AveragingPhases averageArrays(List<? extends Model> trained, List<? extends Model> targets,
                                                  Function<Network, INDArray> array,
@@ -154,34 +151,33 @@ public final class Bf16Averaging {
             sources.add(readable(array.apply(Network.of(m))));
         }
         long read = System.nanoTime();
-        float[] sums = sum(sources, layout, what, scratch.emptySums(layout), scratch.runner);
-        long summed = System.nanoTime();
-        INDArray firstTarget = array.apply(Network.of(targets.get(0)));
-        IntBuffer host = hostInts(firstTarget);
-        IntBuffer result = host != null ? host : IntBuffer.allocate(Math.toIntExact(layout.length()));
-        roundAverage(sums, trained.size(), layout, CounterRng.drawKey(passKey, CounterRng.WEIGHT), result,
+        int[] results = scratch.results(layout);
+        ReplicaAverage.average(sources, layout, CounterRng.drawKey(passKey, CounterRng.WEIGHT), what, results,
                 scratch.runner);
-        long rounded = System.nanoTime();
-        for (int t = host != null ? 1 : 0; t < targets.size(); t++) {
-            Network target = Network.of(targets.get(t));
+        long averaged = System.nanoTime();
+        List<IntBuffer> hostTargets = new ArrayList<>();
+        for (Model m : targets) {
+            Network target = Network.of(m);
             IntBuffer into = hostInts(array.apply(target));
-            if (into != null && into.remaining() == result.remaining()) {
-                into.put(result.duplicate());
+            if (into != null && into.remaining() == results.length) {
+                hostTargets.add(into);
             } else {
-                int[] bits = new int[result.remaining()];
-                result.duplicate().get(bits);
-                setter.accept(target, ArrayBits.create(bits, target.dataType(), array.apply(target).shape()));
+                setter.accept(target, ArrayBits.create(results, target.dataType(), array.apply(target).shape()));
             }
         }
-        return new AveragingPhases(read - start, summed - read, rounded - summed, System.nanoTime() - rounded);
+        scratch.runner.run(results.length, (from, to, tile) -> {
+            for (IntBuffer into : hostTargets) {
+                into.put((int) from, results, (int) from, (int) (to - from));
+            }
+        });
+        return new AveragingPhases(read - start, averaged - read, System.nanoTime() - averaged);
     }
 
     /**
-     * The average of in-process replicas' FP32 bit patterns of one array: the same values, in the same order, with the
-     * same rounding bits as the wire route ({@link WireArray#encode}, {@link #add}, {@link #result},
-     * {@link WireArray#decodeBits}), in two passes and without the wire arrays: one pass per replica adds its values
-     * to the FP32 sums (checking the grid), one pass rounds the averages into the result. The Spark master needs the
-     * wire form to move arrays between JVMs; replicas in one JVM do not.
+     * The average of in-process replicas' FP32 bit patterns of one array ({@link ReplicaAverage}): the same values, in
+     * the same order, with the same rounding bits as the wire route ({@link WireArray#encode}, {@link #add},
+     * {@link #result}, {@link WireArray#decodeBits}). The Spark master needs the wire form to move arrays between JVMs;
+     * replicas in one JVM do not.
      */
     static int[] averageBits(List<int[]> replicas, WireLayout layout, long seed, int round, long stream, String what,
                              int threads) {
@@ -189,97 +185,11 @@ public final class Bf16Averaging {
         for (int[] r : replicas) {
             sources.add(IntBuffer.wrap(r));
         }
-        Scratch scratch = new Scratch(threads);
-        float[] sums = sum(sources, layout, what, scratch.emptySums(layout), scratch.runner);
         int[] out = new int[(int) layout.length()];
-        roundAverage(sums, replicas.size(), layout,
-                CounterRng.drawKey(CounterRng.key(seed, round, stream), CounterRng.WEIGHT), IntBuffer.wrap(out),
-                scratch.runner);
+        ReplicaAverage.average(sources, layout,
+                CounterRng.drawKey(CounterRng.key(seed, round, stream), CounterRng.WEIGHT), what, out,
+                ParallelRunner.shared(threads));
         return out;
-    }
-
-    /** Pass 1: adds the replicas' values to {@code sums} in list order, every value that should be on the grid checked. */
-    private static float[] sum(List<IntBuffer> replicas, WireLayout layout, String what, float[] sums,
-                               ParallelRunner runner) {
-        for (IntBuffer bits : replicas) {
-            WireArray.checkLength(bits.remaining(), layout, what);
-        }
-        runner.run(layout.length(), (from, to, tile) -> {
-            for (IntBuffer bits : replicas) {
-                forEachSegmentPart(layout, from, to, (kind, start, end, value) -> {
-                    int v = value;
-                    switch (kind) {
-                        case GRID:
-                            for (int i = start; i < end; i++) {
-                                int x = bits.get(i);
-                                WireArray.requireOnGrid(x, i, what);
-                                sums[v++] += Float.intBitsToFloat(x);
-                            }
-                            break;
-                        case PACKED:
-                            for (int i = start; i < end; i++) {
-                                int x = bits.get(i);
-                                sums[v++] += Float.intBitsToFloat(x & Bf16.HIGH_HALF); // m
-                                sums[v++] += Float.intBitsToFloat(x << 16);          // v
-                            }
-                            break;
-                        default:
-                            for (int i = start; i < end; i++) {
-                                sums[v++] += Float.intBitsToFloat(bits.get(i));
-                            }
-                    }
-                });
-            }
-        });
-        return sums;
-    }
-
-    /** Pass 2: the sums divided by {@code count} into {@code out}, BF16 values rounded stochastically. */
-    private static void roundAverage(float[] sums, int count, WireLayout layout, long drawKey, IntBuffer out,
-                                     ParallelRunner runner) {
-        float divisor = count;
-        runner.run(layout.length(), (from, to, tile) -> forEachSegmentPart(layout, from, to, (kind, start, end, value) -> {
-            int v = value;
-            switch (kind) {
-                case GRID:
-                    for (int i = start; i < end; i++, v++) {
-                        out.put(i, rounded(sums[v] / divisor, drawKey, v));
-                    }
-                    break;
-                case PACKED:
-                    for (int i = start; i < end; i++, v += 2) {
-                        out.put(i, rounded(sums[v] / divisor, drawKey, v)
-                                | rounded(sums[v + 1] / divisor, drawKey, v + 1) >>> 16);
-                    }
-                    break;
-                default:
-                    for (int i = start; i < end; i++, v++) {
-                        out.put(i, Float.floatToRawIntBits(sums[v] / divisor));
-                    }
-            }
-        }));
-    }
-
-    /** Elements [start, end) of one segment kind whose first value is number {@code value}. */
-    private interface SegmentPart {
-        void run(WireLayout.Kind kind, int start, int end, int value);
-    }
-
-    /** Calls {@code part} for the pieces of every segment that lie in elements [from, to), in array order. */
-    private static void forEachSegmentPart(WireLayout layout, long from, long to, SegmentPart part) {
-        for (int s = layout.segmentOf(from); s < layout.segments() && layout.start(s) < to; s++) {
-            long start = Math.max(from, layout.start(s));
-            long end = Math.min(to, layout.start(s) + layout.length(s));
-            long perElement = layout.kind(s) == WireLayout.Kind.PACKED ? 2 : 1;
-            part.run(layout.kind(s), (int) start, (int) end,
-                    (int) (layout.valueStart(s) + (start - layout.start(s)) * perElement));
-        }
-    }
-
-    /** The FP32 bits of {@code x} stochastically rounded onto the BF16 grid with the 16 bits of value {@code v}. */
-    private static int rounded(float x, long drawKey, int v) {
-        return Bf16.roundStochasticBits(Float.floatToRawIntBits(x), CounterRng.bits(drawKey, v) & 0xFFFF)
-                & Bf16.HIGH_HALF;
     }
 
     // In-process replicas on ND4J's CPU backend: FLOAT arrays are read and written in place through their host
