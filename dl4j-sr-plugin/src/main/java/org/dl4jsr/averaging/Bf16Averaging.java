@@ -114,9 +114,9 @@ public final class Bf16Averaging {
     }
 
     /**
-     * What in-place averaging keeps between rounds: the result scratch, and the threads that run the passes (one per
-     * trainer; not for concurrent use). The bits do not depend on the thread count: each value is summed in replica
-     * order and rounded with its own counter bits, whichever thread does it.
+     * What in-place averaging keeps between rounds: a result array for targets that cannot be written in place, and the
+     * threads that run the passes (one per trainer; not for concurrent use). The bits do not depend on the thread
+     * count: each value is summed in replica order and rounded with its own counter bits, whichever thread does it.
      */
     public static final class Scratch {
         private final ParallelRunner runner;
@@ -138,8 +138,9 @@ public final class Bf16Averaging {
 
     /**
      * One array (parameters or updater state) of every replica: read in place from host memory where the arrays allow
-     * it (FLOAT, contiguous, ND4J's CPU backend; otherwise copied out as bits), averaged into the scratch, then written
-     * into every target. Nothing is written into a target before every replica's values have been checked.
+     * it (FLOAT, contiguous, ND4J's CPU backend; otherwise copied out as bits), checked, then averaged straight into
+     * every target that can be written in place (the others receive a copy of the result). Nothing is written before
+     * every replica's values have been checked.
      */
     private static AveragingPhases averageArrays(List<? extends Model> trained, List<? extends Model> targets,
                                                  Function<Network, INDArray> array,
@@ -150,27 +151,31 @@ public final class Bf16Averaging {
         for (Model m : trained) {
             sources.add(readable(array.apply(Network.of(m))));
         }
-        long read = System.nanoTime();
-        int[] results = scratch.results(layout);
-        ReplicaAverage.average(sources, layout, CounterRng.drawKey(passKey, CounterRng.WEIGHT), what, results,
-                scratch.runner);
-        long averaged = System.nanoTime();
-        List<IntBuffer> hostTargets = new ArrayList<>();
+        List<IntBuffer> outputs = new ArrayList<>();
+        List<Network> copied = new ArrayList<>();
         for (Model m : targets) {
             Network target = Network.of(m);
             IntBuffer into = hostInts(array.apply(target));
-            if (into != null && into.remaining() == results.length) {
-                hostTargets.add(into);
+            if (into != null && into.remaining() == layout.length()) {
+                outputs.add(into);
             } else {
-                setter.accept(target, ArrayBits.create(results, target.dataType(), array.apply(target).shape()));
+                copied.add(target);
             }
         }
-        scratch.runner.run(results.length, (from, to, tile) -> {
-            for (IntBuffer into : hostTargets) {
-                into.put((int) from, results, (int) from, (int) (to - from));
-            }
-        });
-        return new AveragingPhases(read - start, averaged - read, System.nanoTime() - averaged);
+        int[] results = copied.isEmpty() ? null : scratch.results(layout);
+        if (results != null) {
+            outputs.add(IntBuffer.wrap(results));
+        }
+        long read = System.nanoTime();
+        ReplicaAverage.requireOnGrid(sources, layout, what, scratch.runner);
+        long checked = System.nanoTime();
+        ReplicaAverage.average(sources, layout, CounterRng.drawKey(passKey, CounterRng.WEIGHT), outputs,
+                scratch.runner);
+        long averaged = System.nanoTime();
+        for (Network target : copied) {
+            setter.accept(target, ArrayBits.create(results, target.dataType(), array.apply(target).shape()));
+        }
+        return new AveragingPhases(read - start, checked - read, averaged - checked, System.nanoTime() - averaged);
     }
 
     /**
@@ -186,9 +191,10 @@ public final class Bf16Averaging {
             sources.add(IntBuffer.wrap(r));
         }
         int[] out = new int[(int) layout.length()];
-        ReplicaAverage.average(sources, layout,
-                CounterRng.drawKey(CounterRng.key(seed, round, stream), CounterRng.WEIGHT), what, out,
-                ParallelRunner.shared(threads));
+        ParallelRunner runner = ParallelRunner.shared(threads);
+        ReplicaAverage.requireOnGrid(sources, layout, what, runner);
+        ReplicaAverage.average(sources, layout, CounterRng.drawKey(CounterRng.key(seed, round, stream),
+                CounterRng.WEIGHT), List.of(IntBuffer.wrap(out)), runner);
         return out;
     }
 

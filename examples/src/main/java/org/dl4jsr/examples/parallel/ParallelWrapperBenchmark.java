@@ -105,10 +105,10 @@ public final class ParallelWrapperBenchmark {
                     AveragingPhases p = ctx[0].getAveragingPhases();
                     double rounds = Math.max(1, ctx[0].getAveragingRounds());
                     System.out.printf(Locale.ROOT, "RESULT parallel_averaging_phases updater=%s workers=%d"
-                                    + " read_ms=%.2f average_ms=%.2f write_ms=%.2f (per round, last fit; average:"
-                                    + " sum, divide and round in one pass)%n",
-                            updater, workers, p.readNanos() / 1e6 / rounds, p.averageNanos() / 1e6 / rounds,
-                            p.writeNanos() / 1e6 / rounds);
+                                    + " read_ms=%.2f check_ms=%.2f average_ms=%.2f write_ms=%.2f (per round, last"
+                                    + " fit; average: sum, divide and round in one pass)%n",
+                            updater, workers, p.readNanos() / 1e6 / rounds, p.checkNanos() / 1e6 / rounds,
+                            p.averageNanos() / 1e6 / rounds, p.writeNanos() / 1e6 / rounds);
                 }
             }
             currentRun = updater + "/shared_gradients/workers=2";
