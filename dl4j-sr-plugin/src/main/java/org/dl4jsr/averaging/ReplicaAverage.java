@@ -14,9 +14,10 @@ import org.dl4jsr.rounding.CounterRng;
  * The average of in-process replicas' FP32 bit patterns of one array, in two passes over host memory: a read-only
  * check that every GRID value is on the grid, then one pass that, tile by tile (a tile lies in one segment), copies
  * each replica's tile into plain arrays (one bulk copy per replica), adds its values to the tile's FP32 sums in replica
- * order, divides, rounds, and writes the tile into every output. The same values, order and rounding bits as the wire route
- * ({@link WireArray#encode}, {@link WireArray#addValuesTo}, {@link WireArray#average}, {@link WireArray#decodeBits}),
- * without wire arrays and without a sums array the size of the model: a tile's sums stay in the core's cache.
+ * order, divides, rounds, and writes the tile into every output. The same values, order and rounding bits as the wire
+ * route ({@link WireArray#encode}, {@link WireArray#addValuesTo}, {@link WireArray#average},
+ * {@link WireArray#decodeBits}), without wire arrays and without a sums array the size of the model: a tile's sums stay
+ * in the core's cache.
  *
  * <p>Each stage is a simple loop over the tile's arrays that HotSpot vectorises (sums, division, random bits,
  * rounding); the segment kinds are handled once per piece of segment ({@link WireLayout#forEachPart}). Tiles are cut
@@ -209,8 +210,9 @@ final class ReplicaAverage {
 
     /**
      * bits[k] = {@link Bf16#roundStochasticBits} of itself with the 16 random bits of value {@code index + step * k},
-     * for k < n. When no value is NaN, infinite or above the largest finite BF16, that is {@code (bits + r) & HIGH_HALF}
-     * (no carry can reach the sign or the exponent's all-ones pattern): one loop HotSpot vectorises, hash included.
+     * for k < n. When no value is NaN, infinite or above the largest finite BF16, that is
+     * {@code (bits + r) & HIGH_HALF} (no carry can reach the sign or the exponent's all-ones pattern): one loop HotSpot
+     * vectorises, hash included.
      */
     private static void roundStochastic(int[] bits, int n, int index, int step, long drawKey) {
         int beyond = 0;

@@ -103,12 +103,6 @@ public final class WireLayout implements Serializable {
         return found >= 0 ? found : -found - 2;
     }
 
-    /** The number of element {@code i}'s first value (0 <= i < length). */
-    public long valueIndex(long i) {
-        int s = segmentOf(i);
-        return valueStarts[s] + (i - starts[s]) * perElement(kinds[s]);
-    }
-
     /**
      * The one traversal of the layout: calls {@code visitor} for the piece of every segment that lies in elements
      * [from, to), in array order, with the method of the segment's kind.

@@ -54,7 +54,7 @@ public final class Bf16TrainerContext implements TrainerContext {
     private long averagingRounds;
     private long averagingNanos;
     private AveragingPhases averagingPhases = AveragingPhases.NONE;
-    /** The FP32 sums of the averaging, reused every round (rounds run one at a time, on the wrapper's thread). */
+    /** What the averaging keeps between rounds (its threads, a result array if needed); rounds run one at a time. */
     private final Bf16Averaging.Scratch averagingScratch;
     private long resyncChecks;
     private long resyncs;
