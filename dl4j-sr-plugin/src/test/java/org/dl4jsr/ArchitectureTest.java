@@ -110,10 +110,11 @@ class ArchitectureTest {
         Set<String> checkpoint = new TreeSet<>(apiAndEngine);
         checkpoint.add("org.dl4jsr.convert"); // a checkpoint restores through the converter's state carrying
         allowed.put("org.dl4jsr.checkpoint", checkpoint);
-        allowed.put("org.dl4jsr.spark", apiAndEngine);
-        Set<String> parallel = new TreeSet<>(apiAndEngine);
-        parallel.add("org.dl4jsr.spark"); // Bf16Averaging, the averaging rule shared with the Spark master
-        allowed.put("org.dl4jsr.parallel", parallel);
+        allowed.put("org.dl4jsr.averaging", new TreeSet<>(ENGINE)); // the rule and the wire format: no user API
+        Set<String> onAveraging = new TreeSet<>(apiAndEngine);
+        onAveraging.add("org.dl4jsr.averaging");
+        allowed.put("org.dl4jsr.spark", onAveraging);
+        allowed.put("org.dl4jsr.parallel", onAveraging); // never spark: ParallelWrapper runs without Spark
         return allowed;
     }
 

@@ -14,7 +14,7 @@ import org.dl4jsr.diagnostics.StagnationMeter;
 import org.dl4jsr.diagnostics.TrainingMemory;
 import org.dl4jsr.rounding.Bf16;
 import org.dl4jsr.rounding.Rounding;
-import org.dl4jsr.spark.Bf16Averaging;
+import org.dl4jsr.averaging.Bf16Averaging;
 import org.dl4jsr.testing.Bits;
 import org.dl4jsr.testing.Iris;
 import org.dl4jsr.testing.TestNets;

@@ -11,7 +11,7 @@ import org.deeplearning4j.parallelism.factory.TrainerContext;
 import org.dl4jsr.Bf16Attachment;
 import org.dl4jsr.Bf16Options;
 import org.dl4jsr.Bf16Training;
-import org.dl4jsr.spark.Bf16Averaging;
+import org.dl4jsr.averaging.Bf16Averaging;
 
 /**
  * BF16 + SR training with DL4J's {@link ParallelWrapper} (data parallelism on one machine: several GPUs, or cores).

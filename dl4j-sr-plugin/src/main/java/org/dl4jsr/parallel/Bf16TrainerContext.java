@@ -16,8 +16,8 @@ import org.deeplearning4j.parallelism.trainer.Trainer;
 import org.dl4jsr.Bf16Options;
 import org.dl4jsr.Bf16Training;
 import org.dl4jsr.network.Network;
-import org.dl4jsr.spark.AveragingPhases;
-import org.dl4jsr.spark.Bf16Averaging;
+import org.dl4jsr.averaging.AveragingPhases;
+import org.dl4jsr.averaging.Bf16Averaging;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
@@ -54,7 +54,7 @@ public final class Bf16TrainerContext implements TrainerContext {
     private long averagingRounds;
     private long averagingNanos;
     private AveragingPhases averagingPhases = AveragingPhases.NONE;
-    /** The FP32 sums of the averaging, reused every round (rounds run one at a time, on the wrapper's thread). */
+    /** What the averaging keeps between rounds (its threads, a result array if needed); rounds run one at a time. */
     private final Bf16Averaging.Scratch averagingScratch;
     private long resyncChecks;
     private long resyncs;

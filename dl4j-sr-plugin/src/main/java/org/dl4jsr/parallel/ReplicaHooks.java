@@ -34,9 +34,31 @@ final class ReplicaHooks {
         return replica.get();
     }
 
-    /** On the worker's thread, when it starts. */
-    void running() {
+    /**
+     * The worker's thread: DL4J's trainer loop ({@code trainerLoop}, the trainer's {@code super.run}) between noting
+     * the thread and marking the replica ready, which also happens when the replica could not be built (worker 0 must
+     * not wait for it). A failed worker stops the averaging of this fit: its replica may be half-trained or released.
+     */
+    void run(Runnable trainerLoop) {
         workerThread = Thread.currentThread();
+        try {
+            trainerLoop.run();
+        } catch (RuntimeException | Error e) {
+            context.workerFailed(threadId);
+            throw e;
+        } finally {
+            ready();
+        }
+    }
+
+    /**
+     * The worker's shutdown: DL4J's ({@code stop}, the trainer's {@code super.shutdown}) between the last averaging of
+     * the fit and giving the user's network ({@code userNetwork}) its updater state and attachment back.
+     */
+    void shutdown(Runnable stop, Model userNetwork) {
+        INDArray state = beforeShutdown();
+        stop.run();
+        afterShutdown(userNetwork, state);
     }
 
     /** On the worker's thread, once the replica is built (replica 0 is the user's network), before any fit. */
@@ -69,11 +91,6 @@ final class ReplicaHooks {
         fedSinceAveraging.incrementAndGet();
     }
 
-    /** On the worker's thread, when its run ends with an exception (the fit fails). */
-    void failed() {
-        context.workerFailed(threadId);
-    }
-
     boolean everFed() {
         return everFed;
     }
@@ -104,7 +121,7 @@ final class ReplicaHooks {
      * updater state of the user's network is kept, because DL4J's trainer calls {@code clear()} on it, which drops
      * the optimizer (and with it the state and the plugin's step function).
      */
-    INDArray beforeShutdown() {
+    private INDArray beforeShutdown() {
         if (threadId != 0 || !everFed) {
             return null;
         }
@@ -114,7 +131,7 @@ final class ReplicaHooks {
     }
 
     /** After worker 0 stopped: the user's network gets its updater state back and is attached again. */
-    void afterShutdown(Model userNetwork, INDArray state) {
+    private void afterShutdown(Model userNetwork, INDArray state) {
         if (threadId != 0 || userNetwork == null) {
             return;
         }

@@ -4,7 +4,6 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.parallelism.ParallelWrapper;
 import org.deeplearning4j.parallelism.trainer.SymmetricTrainer;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 
@@ -22,15 +21,7 @@ final class SharedGradientsTrainer extends SymmetricTrainer {
 
     @Override
     public void run() {
-        hooks.running();
-        try {
-            super.run();
-        } catch (RuntimeException | Error e) {
-            hooks.failed(); // its replica may be half-trained or released: no more averaging this fit
-            throw e;
-        } finally {
-            hooks.ready(); // if the replica could not be built, worker 0 must not wait for it
-        }
+        hooks.run(super::run);
     }
 
     @Override
@@ -58,8 +49,6 @@ final class SharedGradientsTrainer extends SymmetricTrainer {
 
     @Override
     public void shutdown() {
-        INDArray state = hooks.beforeShutdown();
-        super.shutdown();
-        hooks.afterShutdown(originalModel, state);
+        hooks.shutdown(super::shutdown, originalModel);
     }
 }

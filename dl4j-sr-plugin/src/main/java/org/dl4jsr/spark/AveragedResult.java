@@ -2,6 +2,7 @@ package org.dl4jsr.spark;
 
 import java.io.Serializable;
 import java.util.List;
+import org.dl4jsr.averaging.WireArray;
 
 /**
  * What the driver receives at the end of an averaging round: the averaged parameters and updater state, already

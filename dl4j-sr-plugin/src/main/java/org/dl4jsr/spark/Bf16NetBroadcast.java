@@ -2,6 +2,8 @@ package org.dl4jsr.spark;
 
 import java.io.Serializable;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.dl4jsr.averaging.WireArray;
+import org.dl4jsr.averaging.WireLayout;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**

@@ -1,5 +1,7 @@
 package org.dl4jsr.spark;
 
+import org.dl4jsr.averaging.ArrayBits;
+import org.dl4jsr.averaging.WireArray;
 import org.dl4jsr.Bf16Training;
 import org.dl4jsr.network.Network;
 import java.util.ArrayList;

@@ -2,6 +2,7 @@ package org.dl4jsr.spark;
 
 import java.io.Serializable;
 import java.util.Collection;
+import org.dl4jsr.averaging.WireArray;
 import org.deeplearning4j.core.storage.Persistable;
 import org.deeplearning4j.core.storage.StorageMetaData;
 

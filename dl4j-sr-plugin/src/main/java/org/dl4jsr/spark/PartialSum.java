@@ -5,6 +5,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
+import org.dl4jsr.averaging.Bf16Averaging;
+import org.dl4jsr.averaging.WireArray;
+import org.dl4jsr.averaging.WireLayout;
 
 /**
  * The FP32 sum of the parameters (and updater states) of the workers of a contiguous range of partitions: one node of

@@ -1,5 +1,9 @@
 package org.dl4jsr.spark;
 
+import org.dl4jsr.averaging.ArrayBits;
+import org.dl4jsr.averaging.WireArray;
+import org.dl4jsr.averaging.WireLayout;
+import org.dl4jsr.averaging.WireLayouts;
 import org.dl4jsr.network.Network;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -11,6 +11,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import org.dl4jsr.averaging.Bf16Averaging;
+import org.dl4jsr.averaging.WireArray;
+import org.dl4jsr.averaging.WireLayout;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -15,7 +15,7 @@ import org.dl4jsr.AdamWSR;
 import org.dl4jsr.Bf16Training;
 import org.dl4jsr.diagnostics.TrainingMemory;
 import org.dl4jsr.parallel.Bf16ParallelWrapper;
-import org.dl4jsr.spark.AveragingPhases;
+import org.dl4jsr.averaging.AveragingPhases;
 import org.dl4jsr.parallel.Bf16TrainerContext;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.dataset.DataSet;
@@ -105,9 +105,10 @@ public final class ParallelWrapperBenchmark {
                     AveragingPhases p = ctx[0].getAveragingPhases();
                     double rounds = Math.max(1, ctx[0].getAveragingRounds());
                     System.out.printf(Locale.ROOT, "RESULT parallel_averaging_phases updater=%s workers=%d"
-                                    + " read_ms=%.2f sum_ms=%.2f round_ms=%.2f write_ms=%.2f (per round, last fit)%n",
-                            updater, workers, p.readNanos() / 1e6 / rounds, p.sumNanos() / 1e6 / rounds,
-                            p.roundNanos() / 1e6 / rounds, p.writeNanos() / 1e6 / rounds);
+                                    + " read_ms=%.2f check_ms=%.2f average_ms=%.2f write_ms=%.2f (per round, last"
+                                    + " fit; average: sum, divide and round in one pass)%n",
+                            updater, workers, p.readNanos() / 1e6 / rounds, p.checkNanos() / 1e6 / rounds,
+                            p.averageNanos() / 1e6 / rounds, p.writeNanos() / 1e6 / rounds);
                 }
             }
             currentRun = updater + "/shared_gradients/workers=2";

@@ -1,4 +1,4 @@
-package org.dl4jsr.spark;
+package org.dl4jsr.averaging;
 
 import org.dl4jsr.rounding.RoundingStreams;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

@@ -1,4 +1,4 @@
-package org.dl4jsr.spark;
+package org.dl4jsr.averaging;
 
 import java.io.Serializable;
 import org.dl4jsr.rounding.Bf16;
@@ -11,7 +11,7 @@ import org.dl4jsr.rounding.Bf16;
  *
  * <p>Plain Java arrays, so that Spark's serialiser writes 2 bytes per BF16 value with no per-element overhead.
  */
-final class WireArray implements Serializable {
+public final class WireArray implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private final short[] halves;
@@ -27,29 +27,28 @@ final class WireArray implements Serializable {
         checkLength(bits.length, layout, what);
         short[] halves = new short[(int) layout.halves()];
         int[] fp32 = new int[(int) layout.count(WireLayout.Kind.FP32)];
-        int h = 0;
-        int f = 0;
-        for (int s = 0; s < layout.segments(); s++) {
-            int from = (int) layout.start(s);
-            int to = from + (int) layout.length(s);
-            switch (layout.kind(s)) {
-                case GRID:
-                    for (int i = from; i < to; i++) {
-                        requireOnGrid(bits[i], i, what);
-                        halves[h++] = (short) (bits[i] >>> 16);
-                    }
-                    break;
-                case PACKED:
-                    for (int i = from; i < to; i++) {
-                        halves[h++] = (short) (bits[i] >>> 16); // m
-                        halves[h++] = (short) bits[i];          // v
-                    }
-                    break;
-                default:
-                    System.arraycopy(bits, from, fp32, f, to - from);
-                    f += to - from;
+        layout.forEachPart(0, layout.length(), new SegmentVisitor() {
+            @Override
+            public void grid(Part p) {
+                for (int i = p.start(), h = p.wire(); i < p.end(); i++, h++) {
+                    requireOnGrid(bits[i], i, what);
+                    halves[h] = (short) (bits[i] >>> 16);
+                }
             }
-        }
+
+            @Override
+            public void packed(Part p) {
+                for (int i = p.start(), h = p.wire(); i < p.end(); i++, h += 2) {
+                    halves[h] = (short) (bits[i] >>> 16); // m
+                    halves[h + 1] = (short) bits[i];      // v
+                }
+            }
+
+            @Override
+            public void fp32(Part p) {
+                System.arraycopy(bits, p.start(), fp32, p.wire(), p.length());
+            }
+        });
         return new WireArray(halves, fp32);
     }
 
@@ -57,28 +56,26 @@ final class WireArray implements Serializable {
     public int[] decodeBits(WireLayout layout) {
         checkWire(layout);
         int[] bits = new int[(int) layout.length()];
-        int h = 0;
-        int f = 0;
-        for (int s = 0; s < layout.segments(); s++) {
-            int from = (int) layout.start(s);
-            int to = from + (int) layout.length(s);
-            switch (layout.kind(s)) {
-                case GRID:
-                    for (int i = from; i < to; i++) {
-                        bits[i] = halves[h++] << 16;
-                    }
-                    break;
-                case PACKED:
-                    for (int i = from; i < to; i++) {
-                        int m = halves[h++] << 16;
-                        bits[i] = m | (halves[h++] & 0xFFFF);
-                    }
-                    break;
-                default:
-                    System.arraycopy(fp32, f, bits, from, to - from);
-                    f += to - from;
+        layout.forEachPart(0, layout.length(), new SegmentVisitor() {
+            @Override
+            public void grid(Part p) {
+                for (int i = p.start(), h = p.wire(); i < p.end(); i++, h++) {
+                    bits[i] = halves[h] << 16;
+                }
             }
-        }
+
+            @Override
+            public void packed(Part p) {
+                for (int i = p.start(), h = p.wire(); i < p.end(); i++, h += 2) {
+                    bits[i] = halves[h] << 16 | (halves[h + 1] & 0xFFFF);
+                }
+            }
+
+            @Override
+            public void fp32(Part p) {
+                System.arraycopy(fp32, p.wire(), bits, p.start(), p.length());
+            }
+        });
         return bits;
     }
 
@@ -95,24 +92,22 @@ final class WireArray implements Serializable {
     /** Adds this array's values (in value order, see {@link WireLayout}) to {@code sums}, in FP32. */
     public void addValuesTo(float[] sums, WireLayout layout) {
         checkWire(layout);
-        if (sums.length != layout.values()) {
-            throw new IllegalArgumentException("sums has " + sums.length + " values, layout " + layout.values());
-        }
-        int h = 0;
-        int f = 0;
-        int v = 0;
-        for (int s = 0; s < layout.segments(); s++) {
-            long n = layout.kind(s) == WireLayout.Kind.PACKED ? 2 * layout.length(s) : layout.length(s);
-            if (layout.kind(s) == WireLayout.Kind.FP32) {
-                for (long i = 0; i < n; i++) {
-                    sums[v++] += Float.intBitsToFloat(fp32[f++]);
-                }
-            } else {
-                for (long i = 0; i < n; i++) {
-                    sums[v++] += Bf16.fromBits(halves[h++]);
+        checkSums(sums, layout);
+        layout.forEachPart(0, layout.length(), new ValuesVisitor() {
+            @Override
+            void halves(int value, int half, int n) { // a wire half holds a value's BF16 bits: one per value
+                for (int k = 0; k < n; k++) {
+                    sums[value + k] += Bf16.fromBits(halves[half + k]);
                 }
             }
-        }
+
+            @Override
+            public void fp32(Part p) {
+                for (int k = 0; k < p.length(); k++) {
+                    sums[p.value() + k] += Float.intBitsToFloat(fp32[p.wire() + k]);
+                }
+            }
+        });
     }
 
     /**
@@ -121,31 +116,54 @@ final class WireArray implements Serializable {
      * {@code round16.bits(i)}, so the result depends only on the sums and the key.
      */
     public static WireArray average(float[] sums, int count, WireLayout layout, RandomBits16 round16) {
-        if (sums.length != layout.values()) {
-            throw new IllegalArgumentException("sums has " + sums.length + " values, layout " + layout.values());
-        }
+        checkSums(sums, layout);
         if (count < 1) {
             throw new IllegalArgumentException("count must be >= 1, got " + count);
         }
         short[] halves = new short[(int) layout.halves()];
         int[] fp32 = new int[(int) layout.count(WireLayout.Kind.FP32)];
         float divisor = count;
-        int h = 0;
-        int f = 0;
-        int v = 0;
-        for (int s = 0; s < layout.segments(); s++) {
-            long n = layout.kind(s) == WireLayout.Kind.PACKED ? 2 * layout.length(s) : layout.length(s);
-            if (layout.kind(s) == WireLayout.Kind.FP32) {
-                for (long i = 0; i < n; i++, v++) {
-                    fp32[f++] = Float.floatToRawIntBits(sums[v] / divisor);
-                }
-            } else {
-                for (long i = 0; i < n; i++, v++) {
-                    halves[h++] = Bf16.toBits(Bf16.roundStochastic(sums[v] / divisor, round16.bits(v)));
+        layout.forEachPart(0, layout.length(), new ValuesVisitor() {
+            @Override
+            void halves(int value, int half, int n) {
+                for (int k = 0; k < n; k++) {
+                    halves[half + k] = Bf16.toBits(Bf16.roundStochastic(sums[value + k] / divisor,
+                            round16.bits(value + k)));
                 }
             }
-        }
+
+            @Override
+            public void fp32(Part p) {
+                for (int k = 0; k < p.length(); k++) {
+                    fp32[p.wire() + k] = Float.floatToRawIntBits(sums[p.value() + k] / divisor);
+                }
+            }
+        });
         return new WireArray(halves, fp32);
+    }
+
+    /**
+     * A pass over values that treats GRID and PACKED alike: on the wire both are runs of BF16 halves, one per value
+     * (a PACKED element's m then v), so value {@code value + k} is half {@code half + k}.
+     */
+    private abstract static class ValuesVisitor implements SegmentVisitor {
+        abstract void halves(int value, int half, int n);
+
+        @Override
+        public void grid(Part p) {
+            halves(p.value(), p.wire(), p.length());
+        }
+
+        @Override
+        public void packed(Part p) {
+            halves(p.value(), p.wire(), 2 * p.length());
+        }
+    }
+
+    private static void checkSums(float[] sums, WireLayout layout) {
+        if (sums.length != layout.values()) {
+            throw new IllegalArgumentException("sums has " + sums.length + " values, layout " + layout.values());
+        }
     }
 
     /** Bytes of the payload (BF16 halves and FP32 values), without serialisation framing. */

@@ -1,4 +1,4 @@
-package org.dl4jsr.spark;
+package org.dl4jsr.averaging;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -9,12 +9,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * FP32 bit patterns of FLOAT and BFLOAT16 arrays, moved with bit casts (no arithmetic), so that values such as packed
  * moments or subnormal numbers survive unchanged. Works on every ND4J backend.
  */
-final class ArrayBits {
+public final class ArrayBits {
     private ArrayBits() {
     }
 
     /** The FP32 bit patterns of all elements of {@code a} (BFLOAT16 widened exactly), in the array's buffer order. */
-    static int[] of(INDArray a) {
+    public static int[] of(INDArray a) {
         DataType type = a.dataType();
         if (type != DataType.FLOAT && type != DataType.BFLOAT16) {
             throw new IllegalArgumentException("Expected a FLOAT or BFLOAT16 array, got " + type);
@@ -30,18 +30,18 @@ final class ArrayBits {
      * A new array of {@code type} and {@code shape} holding the given FP32 bit patterns. For BFLOAT16 every pattern
      * must be on the BF16 grid (the conversion is then exact).
      */
-    static INDArray create(int[] bits, DataType type, long... shape) {
+    public static INDArray create(int[] bits, DataType type, long... shape) {
         INDArray floats = Nd4j.exec(new BitCast(Nd4j.createFromArray(bits), DataType.FLOAT))[0].reshape(shape);
         return type == DataType.FLOAT ? floats : floats.castTo(type);
     }
 
     /** A network's flat parameters: a row vector [1, n], as DL4J creates them. */
-    static INDArray params(int[] bits, DataType type) {
+    public static INDArray params(int[] bits, DataType type) {
         return create(bits, type, 1, bits.length);
     }
 
     /** A network's updater state view: a vector [n], as DL4J's updater creates it. */
-    static INDArray updaterState(int[] bits, DataType type) {
+    public static INDArray updaterState(int[] bits, DataType type) {
         return create(bits, type, bits.length);
     }
 }

@@ -1,4 +1,4 @@
-package org.dl4jsr.spark;
+package org.dl4jsr.averaging;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -15,14 +15,15 @@ import org.nd4j.linalg.learning.config.NoOp;
 
 /**
  * The {@link WireLayout}s of an attached network's parameters and updater state, read from its updater blocks, and the
- * check that a network can be averaged by {@link Bf16ParameterAveragingTrainingMaster}.
+ * check that a network can be averaged by the Spark master ({@code spark.Bf16ParameterAveragingTrainingMaster}) or
+ * ParallelWrapper ({@code parallel.Bf16ParallelWrapper}).
  */
-final class WireLayouts {
+public final class WireLayouts {
     private WireLayouts() {
     }
 
     /** SR blocks hold their weights on the grid; NoOp and frozen parameters stay FP32 (DL4J updates them itself). */
-    static WireLayout params(Network net) {
+    public static WireLayout params(Network net) {
         boolean bf16 = net.dataType() == DataType.BFLOAT16;
         WireLayout.Builder b = WireLayout.builder(net.params().length());
         for (UpdaterBlock ub : net.updaterBlocks()) {
@@ -44,7 +45,7 @@ final class WireLayouts {
     }
 
     /** AdamWSR moments are on the grid (or packed); other updaters' state is FP32 on a FLOAT network. Null: no state. */
-    static WireLayout state(Network net) {
+    public static WireLayout state(Network net) {
         if (net.updaterState() == null) {
             return null;
         }
@@ -74,7 +75,7 @@ final class WireLayouts {
      * Refuses networks the BF16 master cannot average faithfully, naming the parameters and what to change. Called on
      * the attached driver network before anything is sent to the workers.
      */
-    static void validate(Network net) {
+    public static void validate(Network net) {
         List<String> problems = new ArrayList<>();
         for (UpdaterBlock ub : net.updaterBlocks()) {
             if (ub.getParamOffsetEnd() == ub.getParamOffsetStart()) {

@@ -1,4 +1,4 @@
-package org.dl4jsr.spark;
+package org.dl4jsr.averaging;
 
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -21,7 +21,7 @@ import java.util.List;
  * "Values" are numbered in array order, a packed slot contributing m then v; that number is the counter index of the
  * value's stochastic-rounding bits when averages are rounded.
  */
-final class WireLayout implements Serializable {
+public final class WireLayout implements Serializable {
     private static final long serialVersionUID = 1L;
 
     /** Storage kind of a segment. */
@@ -33,21 +33,38 @@ final class WireLayout implements Serializable {
     private final long[] lengths;
     private final Kind[] kinds;
     private final long[] valueStarts;
+    /** Position of each segment's first element in the wire form: among the BF16 halves, or among the FP32 values. */
+    private final long[] wireStarts;
     private final long length;
 
     private WireLayout(List<long[]> ranges, List<Kind> kinds, long length) {
         this.starts = new long[ranges.size()];
         this.lengths = new long[ranges.size()];
         this.valueStarts = new long[ranges.size()];
+        this.wireStarts = new long[ranges.size()];
         this.kinds = kinds.toArray(new Kind[0]);
         long values = 0;
+        long halves = 0;
+        long fp32 = 0;
         for (int i = 0; i < starts.length; i++) {
             starts[i] = ranges.get(i)[0];
             lengths[i] = ranges.get(i)[1];
             valueStarts[i] = values;
-            values += this.kinds[i] == Kind.PACKED ? 2 * lengths[i] : lengths[i];
+            wireStarts[i] = this.kinds[i] == Kind.FP32 ? fp32 : halves;
+            long n = perElement(this.kinds[i]) * lengths[i];
+            values += n;
+            if (this.kinds[i] == Kind.FP32) {
+                fp32 += n;
+            } else {
+                halves += n;
+            }
         }
         this.length = length;
+    }
+
+    /** Values (and wire slots) per element: two for PACKED (m and v), one otherwise. */
+    private static int perElement(Kind kind) {
+        return kind == Kind.PACKED ? 2 : 1;
     }
 
     public static Builder builder(long length) {
@@ -84,6 +101,28 @@ final class WireLayout implements Serializable {
     public int segmentOf(long i) {
         int found = Arrays.binarySearch(starts, i);
         return found >= 0 ? found : -found - 2;
+    }
+
+    /**
+     * The one traversal of the layout: calls {@code visitor} for the piece of every segment that lies in elements
+     * [from, to), in array order, with the method of the segment's kind.
+     */
+    void forEachPart(long from, long to, SegmentVisitor visitor) {
+        if (from >= to) {
+            return;
+        }
+        for (int s = segmentOf(from); s < kinds.length && starts[s] < to; s++) {
+            long start = Math.max(from, starts[s]);
+            long skipped = (start - starts[s]) * perElement(kinds[s]);
+            SegmentVisitor.Part part = new SegmentVisitor.Part((int) start,
+                    (int) Math.min(to, starts[s] + lengths[s]), (int) (valueStarts[s] + skipped),
+                    (int) (wireStarts[s] + skipped));
+            switch (kinds[s]) {
+                case GRID -> visitor.grid(part);
+                case PACKED -> visitor.packed(part);
+                default -> visitor.fp32(part);
+            }
+        }
     }
 
     /** Elements of the given kind. */
