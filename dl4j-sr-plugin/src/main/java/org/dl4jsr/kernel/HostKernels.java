@@ -5,36 +5,14 @@ import org.dl4jsr.rounding.CounterRng;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * {@link Kernels} as multi-threaded Java loops over the arrays' host buffers: no JNI call per element and no
- * allocation per call once the arrays involved have been seen (their buffer views are cached by identity).
- * One pass runs at a time per instance; the operands of the running pass live in fields read by the loop bodies.
+ * {@link Kernels} as multi-threaded Java loops over the arrays' host buffers: no JNI call per element, and per call
+ * only one small pass object (its operands, in final fields) once the arrays involved have been seen (their buffer
+ * views are cached by identity). Calls may come from several threads: each pass carries its own operands, and the
+ * {@link ParallelRunner} runs one pass at a time.
  */
 public final class HostKernels implements Kernels {
     private final ParallelRunner runner;
-    private final HostArrayCache cache = new HostArrayCache();
-
-    // Operands of the pass in progress (written before the runner starts, read by its threads).
-    private HostArray a;
-    private HostArray b;
-    private long aOffset;
-    private long bOffset;
-    private Rounding rounding;
-    private long weightKey;
-    private long momentKey;
-    private long rngIndex;
-    private AdamWStep adam;
-    private HostArray grad;
-    private HostArray params;
-    private HostArray state;
-    private HostArray comp;
-    private long compOffset;
-    private volatile boolean finite;
-
-    private final ParallelRunner.Body roundBody = this::roundChunk;
-    private final ParallelRunner.Body updateBody = this::updateChunk;
-    private final ParallelRunner.Body compensatedBody = this::compensatedChunk;
-    private final ParallelRunner.Body adamBody = this::adamChunk;
-    private final ParallelRunner.Body finiteBody = this::finiteChunk;
+    private final HostArrayCache views = new HostArrayCache();
 
     public HostKernels(ParallelRunner runner) {
         this.runner = runner;
@@ -45,72 +23,85 @@ public final class HostKernels implements Kernels {
         return "host(" + runner.threads() + " threads)";
     }
 
-    @Override
-    public synchronized void round(INDArray src, long srcOffset, INDArray dst, long dstOffset, long n,
-                                   Rounding rounding, long key, long rngIndex) {
-        setOperands(src, srcOffset, dst, dstOffset, n, rounding, key, rngIndex);
-        requireGridFor(b, rounding);
-        runner.run(n, roundBody);
-    }
+    /**
+     * A pass over one tile at a time: elements [i, i + n) of its runs, n at most {@link Tile#SIZE}. Chunks and tiles
+     * start at even indices (packed compensation relies on it).
+     */
+    private interface TilePass extends ParallelRunner.Body {
+        void tile(long i, int n, Tile t);
 
-    /** Operands of a two-array pass: a at aOffset, b at bOffset, n elements, rounded with the key's weight draw. */
-    private void setOperands(INDArray first, long firstOffset, INDArray second, long secondOffset, long n,
-                             Rounding rounding, long key, long rngIndex) {
-        this.a = operand(first, firstOffset, n);
-        this.b = operand(second, secondOffset, n);
-        this.aOffset = firstOffset;
-        this.bOffset = secondOffset;
-        this.rounding = rounding;
-        this.weightKey = CounterRng.drawKey(key, CounterRng.WEIGHT);
-        this.rngIndex = rngIndex;
-    }
-
-    private void roundChunk(long from, long to, Tile t) {
-        for (long i = from; i < to; i += Tile.SIZE) {
-            int n = (int) Math.min(Tile.SIZE, to - i);
-            a.loadBits(aOffset + i, t.xBits, n, t);
-            TileOps.roundWeights(t.xBits, n, rounding, weightKey, rngIndex + i);
-            b.storeBits(bOffset + i, t.xBits, n, t);
+        @Override
+        default void run(long from, long to, Tile t) {
+            for (long i = from; i < to; i += Tile.SIZE) {
+                tile(i, (int) Math.min(Tile.SIZE, to - i), t);
+            }
         }
     }
 
     @Override
-    public synchronized void applyUpdate(INDArray x, long xOffset, INDArray u, long uOffset, long n,
-                                         Rounding rounding, long key, long rngIndex) {
-        setOperands(x, xOffset, u, uOffset, n, rounding, key, rngIndex);
-        requireGridFor(a, rounding);
-        runner.run(n, updateBody);
+    public void round(INDArray src, long srcOffset, INDArray dst, long dstOffset, long n,
+                      Rounding rounding, long key, long rngIndex) {
+        HostArray from = view(src, srcOffset, n);
+        HostArray to = view(dst, dstOffset, n);
+        requireGridFor(to, rounding);
+        runner.run(n, new RoundPass(from, srcOffset, to, dstOffset, rounding, weightKey(key), rngIndex));
     }
 
-    private void updateChunk(long from, long to, Tile t) {
-        for (long i = from; i < to; i += Tile.SIZE) {
-            int n = (int) Math.min(Tile.SIZE, to - i);
-            a.load(aOffset + i, t.x, n, t);
-            b.load(bOffset + i, t.u, n, t);
+    /** dst = round(src), bit patterns in, bit patterns out (NaN payloads kept as rounding keeps them). */
+    private record RoundPass(HostArray src, long srcOffset, HostArray dst, long dstOffset, Rounding rounding,
+                             long weightKey, long rngIndex) implements TilePass {
+        @Override
+        public void tile(long i, int n, Tile t) {
+            src.loadBits(srcOffset + i, t.xBits, n, t);
+            TileOps.roundWeights(t.xBits, n, rounding, weightKey, rngIndex + i);
+            dst.storeBits(dstOffset + i, t.xBits, n, t);
+        }
+    }
+
+    @Override
+    public void applyUpdate(INDArray x, long xOffset, INDArray u, long uOffset, long n,
+                            Rounding rounding, long key, long rngIndex) {
+        HostArray weights = view(x, xOffset, n);
+        HostArray update = view(u, uOffset, n);
+        requireGridFor(weights, rounding);
+        runner.run(n, new UpdatePass(weights, xOffset, update, uOffset, rounding, weightKey(key), rngIndex));
+    }
+
+    /** x = round(x - u) in FP32. */
+    private record UpdatePass(HostArray x, long xOffset, HostArray u, long uOffset, Rounding rounding,
+                              long weightKey, long rngIndex) implements TilePass {
+        @Override
+        public void tile(long i, int n, Tile t) {
+            x.load(xOffset + i, t.x, n, t);
+            u.load(uOffset + i, t.u, n, t);
             TileOps.subtract(t.x, t.u, n);
             t.toBits(t.x, t.xBits, n);
             TileOps.roundWeights(t.xBits, n, rounding, weightKey, rngIndex + i);
-            a.storeBits(aOffset + i, t.xBits, n, t);
+            x.storeBits(xOffset + i, t.xBits, n, t);
         }
     }
 
     @Override
-    public synchronized void applyCompensatedUpdate(INDArray x, long xOffset, INDArray u, long uOffset, INDArray comp,
-                                                    long compOffset, long n) {
-        setOperands(x, xOffset, u, uOffset, n, Rounding.KAHAN, 0, 0);
-        this.comp = compensationOperand(comp, compOffset, n);
-        this.compOffset = compOffset;
-        runner.run(n, compensatedBody);
+    public void applyCompensatedUpdate(INDArray x, long xOffset, INDArray u, long uOffset, INDArray comp,
+                                       long compOffset, long n) {
+        HostArray weights = view(x, xOffset, n);
+        HostArray update = view(u, uOffset, n);
+        requireCompensationOffset(compOffset);
+        HostArray compensation = views.get(comp);
+        requireCompensation(compensation, compOffset, n);
+        runner.run(n, new CompensatedPass(weights, xOffset, update, uOffset, compensation, compOffset));
     }
 
-    private void compensatedChunk(long from, long to, Tile t) {
-        for (long i = from; i < to; i += Tile.SIZE) {
-            int n = (int) Math.min(Tile.SIZE, to - i);
-            a.load(aOffset + i, t.x, n, t);
-            b.load(bOffset + i, t.u, n, t);
+    /** Kahan-compensated x = x - u; the compensation is packed two per slot from compOffset. */
+    private record CompensatedPass(HostArray x, long xOffset, HostArray u, long uOffset, HostArray comp,
+                                   long compOffset) implements TilePass {
+        @Override
+        public void tile(long i, int n, Tile t) {
+            x.load(xOffset + i, t.x, n, t);
+            u.load(uOffset + i, t.u, n, t);
             loadCompensation(comp, compOffset, i, n, t);
             TileOps.compensatedUpdate(t.x, t.c, t.u, t.xBits, t.cBits, n, t);
-            a.storeBits(aOffset + i, t.xBits, n, t);
+            x.storeBits(xOffset + i, t.xBits, n, t);
             storeCompensation(comp, compOffset, i, n, t);
         }
     }
@@ -128,152 +119,170 @@ public final class HostKernels implements Kernels {
         h.storeBits(offset + i / 2, t.cPairs, (n + 1) / 2, t);
     }
 
-    private HostArray compensationOperand(INDArray array, long offset, long n) {
+    private static void requireCompensationOffset(long offset) {
         if (offset < 0) {
-            throw new IllegalArgumentException("KAHAN weight rounding needs the offset of its compensation (AdamWStep"
+            throw new IllegalArgumentException("KAHAN weight rounding needs the offset of its compensation (AdamWState"
                     + ".compensationOffset)");
         }
-        HostArray h = operand(array, offset, Kernels.compensationSlots(n));
+    }
+
+    /** The packed compensation of n elements fits in h from offset, and h has 32-bit slots. */
+    private static void requireCompensation(HostArray h, long offset, long n) {
+        requireRun(h, offset, Kernels.compensationSlots(n));
         if (h.isBf16()) {
             throw new IllegalArgumentException("A Kahan compensation is packed two per 32-bit slot: it needs a FLOAT"
                     + " array, got BFLOAT16");
         }
-        return h;
     }
 
     @Override
-    public synchronized void adamW(AdamWStep s) {
-        this.grad = operand(s.grad, s.gradOffset, s.length);
-        this.params = operand(s.params, s.paramsOffset, s.length);
-        this.state = operand(s.state, s.mOffset, s.length);
-        if (s.packedMoments && state.isBf16()) {
+    public void adamW(AdamWCoefficients c, AdamWOperands o) {
+        final long n = o.length();
+        final AdamWState s = o.state();
+        HostArray grad = view(o.grad(), o.gradOffset(), n);
+        HostArray params = view(o.params(), o.paramsOffset(), n);
+        HostArray state = view(s.array(), s.mOffset(), n);
+        if (s.packedMoments() && state.isBf16()) {
             throw new IllegalArgumentException("Packed moments need a FLOAT state array");
         }
-        if (!s.packedMoments) {
-            operand(s.state, s.vOffset, s.length);
+        if (!s.packedMoments()) {
+            requireRun(state, s.vOffset(), n);
         }
         if (s.hasMaster()) {
             if (state.isBf16()) {
                 throw new IllegalArgumentException("FP32 master weights need a FLOAT state array");
             }
-            operand(s.state, s.masterOffset, s.length);
+            requireRun(state, s.masterOffset(), n);
         }
-        if (s.compensated()) {
+        if (c.compensated()) {
             if (s.hasMaster()) {
                 throw new IllegalArgumentException("KAHAN weights and FP32 master weights exclude each other");
             }
-            compensationOperand(s.state, s.compensationOffset, s.length);
+            requireCompensationOffset(s.compensationOffset());
+            requireCompensation(state, s.compensationOffset(), n);
         }
-        requireGridFor(state, s.stateRounding);
-        if (s.applyToWeights) {
-            requireGridFor(params, s.weightRounding);
+        requireGridFor(state, c.stateRounding());
+        if (o.writesWeights()) {
+            requireGridFor(params, c.weightRounding());
         }
-        this.weightKey = CounterRng.drawKey(s.key, CounterRng.WEIGHT);
-        this.momentKey = CounterRng.drawKey(s.key, CounterRng.MOMENTS);
-        this.adam = s;
-        try {
-            runner.run(s.length, adamBody);
-        } finally {
-            this.adam = null;
-        }
+        runner.run(n, new AdamWPass(c, o, grad, params, state, weightKey(c.key()),
+                CounterRng.drawKey(c.key(), CounterRng.MOMENTS)));
     }
 
-    private void adamChunk(long from, long to, Tile t) {
-        final AdamWStep s = adam;
-        final boolean readX = s.readsWeights();
-        for (long i = from; i < to; i += Tile.SIZE) {
-            int n = (int) Math.min(Tile.SIZE, to - i);
-            long index = s.rngIndex + i;
-            grad.load(s.gradOffset + i, t.g, n, t);
-            if (s.packedMoments) {
-                state.loadBits(s.mOffset + i, t.xBits, n, t);
+    /** One fused AdamW pass: the operands' runs in the host views grad, params and state. */
+    private record AdamWPass(AdamWCoefficients c, AdamWOperands o, HostArray grad, HostArray params, HostArray state,
+                             long weightKey, long momentKey) implements TilePass {
+        @Override
+        public void tile(long i, int n, Tile t) {
+            final AdamWState s = o.state();
+            final long index = o.rngIndex() + i;
+            grad.load(o.gradOffset() + i, t.g, n, t);
+            if (s.packedMoments()) {
+                state.loadBits(s.mOffset() + i, t.xBits, n, t);
                 TileOps.unpack(t.xBits, t.mBits, t.vBits, n);
                 t.toFloats(t.mBits, t.m, n);
                 t.toFloats(t.vBits, t.v, n);
             } else {
-                state.load(s.mOffset + i, t.m, n, t);
-                state.load(s.vOffset + i, t.v, n, t);
+                state.load(s.mOffset() + i, t.m, n, t);
+                state.load(s.vOffset() + i, t.v, n, t);
             }
-            if (readX) {
+            if (o.readsWeights(c)) {
                 if (s.hasMaster()) {
-                    state.load(s.masterOffset + i, t.x, n, t);
+                    state.load(s.masterOffset() + i, t.x, n, t);
                 } else {
-                    params.load(s.paramsOffset + i, t.x, n, t);
+                    params.load(o.paramsOffset() + i, t.x, n, t);
                 }
             }
-            TileOps.adamW(s, t.g, t.m, t.v, t.x, t.u, n);
+            TileOps.adamW(c, t.g, t.m, t.v, t.x, t.u, n);
 
             // Moments: round (two 16-bit lanes of one draw) and store.
             t.toBits(t.m, t.mBits, n);
             t.toBits(t.v, t.vBits, n);
-            TileOps.roundMoments(t.mBits, t.vBits, n, s.stateRounding, momentKey, index);
-            if (s.packedMoments) {
+            TileOps.roundMoments(t.mBits, t.vBits, n, c.stateRounding(), momentKey, index);
+            if (s.packedMoments()) {
                 TileOps.pack(t.mBits, t.vBits, t.xBits, n);
-                state.storeBits(s.mOffset + i, t.xBits, n, t);
+                state.storeBits(s.mOffset() + i, t.xBits, n, t);
             } else {
-                state.storeBits(s.mOffset + i, t.mBits, n, t);
-                state.storeBits(s.vOffset + i, t.vBits, n, t);
+                state.storeBits(s.mOffset() + i, t.mBits, n, t);
+                state.storeBits(s.vOffset() + i, t.vBits, n, t);
             }
 
-            if (!s.applyToWeights) {
-                storeUpdate(s.gradOffset + i, t, n);
-                continue;
-            }
-            if (s.compensated()) {
-                loadCompensation(state, s.compensationOffset, i, n, t);
+            if (!o.writesWeights()) {
+                storeUpdate(o.gradOffset() + i, t, n);
+            } else if (c.compensated()) {
+                loadCompensation(state, s.compensationOffset(), i, n, t);
                 TileOps.compensatedUpdate(t.x, t.c, t.u, t.xBits, t.cBits, n, t);
-                params.storeBits(s.paramsOffset + i, t.xBits, n, t);
-                storeCompensation(state, s.compensationOffset, i, n, t);
-                continue;
+                params.storeBits(o.paramsOffset() + i, t.xBits, n, t);
+                storeCompensation(state, s.compensationOffset(), i, n, t);
+            } else {
+                // Weights: x - u in FP32, rounded once.
+                TileOps.subtract(t.x, t.u, n);
+                if (s.hasMaster()) {
+                    state.storeFloats(s.masterOffset() + i, t.x, n);
+                }
+                t.toBits(t.x, t.xBits, n);
+                TileOps.roundWeights(t.xBits, n, c.weightRounding(), weightKey, index);
+                params.storeBits(o.paramsOffset() + i, t.xBits, n, t);
             }
-            // Weights: x - u in FP32, rounded once.
-            TileOps.subtract(t.x, t.u, n);
-            if (s.hasMaster()) {
-                state.storeFloats(s.masterOffset + i, t.x, n);
-            }
-            t.toBits(t.x, t.xBits, n);
-            TileOps.roundWeights(t.xBits, n, s.weightRounding, weightKey, index);
-            params.storeBits(s.paramsOffset + i, t.xBits, n, t);
         }
-    }
 
-    /** The update over the gradient: exact in a FLOAT array, rounded to nearest in a BFLOAT16 one. */
-    private void storeUpdate(long at, Tile t, int n) {
-        if (grad.isBf16()) {
-            t.toBits(t.u, t.xBits, n);
-            TileOps.roundWeights(t.xBits, n, Rounding.NEAREST, 0, 0);
-            grad.storeBits(at, t.xBits, n, t);
-        } else {
-            grad.storeFloats(at, t.u, n);
+        /** The update over the gradient: exact in a FLOAT array, rounded to nearest in a BFLOAT16 one. */
+        private void storeUpdate(long at, Tile t, int n) {
+            if (grad.isBf16()) {
+                t.toBits(t.u, t.xBits, n);
+                TileOps.roundWeights(t.xBits, n, Rounding.NEAREST, 0, 0);
+                grad.storeBits(at, t.xBits, n, t);
+            } else {
+                grad.storeFloats(at, t.u, n);
+            }
         }
     }
 
     @Override
-    public synchronized boolean allFinite(INDArray array, long offset, long n) {
-        this.a = operand(array, offset, n);
-        this.aOffset = offset;
-        this.finite = true;
-        runner.run(n, finiteBody);
-        return finite;
+    public boolean allFinite(INDArray array, long offset, long n) {
+        FiniteScan scan = new FiniteScan(view(array, offset, n), offset);
+        runner.run(n, scan);
+        return scan.finite;
     }
 
-    private void finiteChunk(long from, long to, Tile t) {
-        for (long i = from; i < to && finite; i += Tile.SIZE) {
-            int n = (int) Math.min(Tile.SIZE, to - i);
-            a.loadBits(aOffset + i, t.xBits, n, t);
-            if (!TileOps.allFinite(t.xBits, n)) {
-                finite = false;
+    /** Scans a run for NaN and Inf; its result is written by whichever thread finds one. */
+    private static final class FiniteScan implements TilePass {
+        private final HostArray values;
+        private final long offset;
+        private volatile boolean finite = true;
+
+        FiniteScan(HostArray values, long offset) {
+            this.values = values;
+            this.offset = offset;
+        }
+
+        @Override
+        public void tile(long i, int n, Tile t) {
+            if (finite) {
+                values.loadBits(offset + i, t.xBits, n, t);
+                if (!TileOps.allFinite(t.xBits, n)) {
+                    finite = false;
+                }
             }
         }
     }
 
-    private HostArray operand(INDArray array, long offset, long n) {
-        HostArray h = cache.get(array);
+    private static long weightKey(long key) {
+        return CounterRng.drawKey(key, CounterRng.WEIGHT);
+    }
+
+    /** The host view of an array, checked to hold the run [offset, offset + n). */
+    private HostArray view(INDArray array, long offset, long n) {
+        HostArray h = views.get(array);
+        requireRun(h, offset, n);
+        return h;
+    }
+
+    private static void requireRun(HostArray h, long offset, long n) {
         if (offset < 0 || n < 0 || offset + n > h.length()) {
             throw new IndexOutOfBoundsException("Run [" + offset + ", " + (offset + n) + ") is outside an array of length "
                     + h.length());
         }
-        return h;
     }
 
     private static void requireGridFor(HostArray destination, Rounding rounding) {

@@ -107,7 +107,7 @@ public final class PortableKernels implements Kernels {
     /** The packed compensation of n elements: (n + 1) / 2 slots of a FLOAT array. */
     private static INDArray compensationRun(INDArray comp, long offset, long n) {
         if (offset < 0) {
-            throw new IllegalArgumentException("KAHAN weight rounding needs the offset of its compensation (AdamWStep"
+            throw new IllegalArgumentException("KAHAN weight rounding needs the offset of its compensation (AdamWState"
                     + ".compensationOffset)");
         }
         if (comp.dataType() != DataType.FLOAT) {
@@ -135,34 +135,35 @@ public final class PortableKernels implements Kernels {
     }
 
     @Override
-    public void adamW(AdamWStep s) {
+    public void adamW(AdamWCoefficients c, AdamWOperands o) {
         // Same checks, in the same order, as HostKernels.adamW.
-        final long n = s.length;
-        INDArray grad = run(s.grad, s.gradOffset, n);
-        INDArray params = run(s.params, s.paramsOffset, n);
-        INDArray mRun = run(s.state, s.mOffset, n);
-        boolean bf16State = s.state.dataType() == DataType.BFLOAT16;
-        if (s.packedMoments && bf16State) {
+        final long n = o.length();
+        final AdamWState s = o.state();
+        INDArray grad = run(o.grad(), o.gradOffset(), n);
+        INDArray params = run(o.params(), o.paramsOffset(), n);
+        INDArray mRun = run(s.array(), s.mOffset(), n);
+        boolean bf16State = s.array().dataType() == DataType.BFLOAT16;
+        if (s.packedMoments() && bf16State) {
             throw new IllegalArgumentException("Packed moments need a FLOAT state array");
         }
-        INDArray vRun = s.packedMoments ? null : run(s.state, s.vOffset, n);
+        INDArray vRun = s.packedMoments() ? null : run(s.array(), s.vOffset(), n);
         INDArray master = null;
         if (s.hasMaster()) {
             if (bf16State) {
                 throw new IllegalArgumentException("FP32 master weights need a FLOAT state array");
             }
-            master = run(s.state, s.masterOffset, n);
+            master = run(s.array(), s.masterOffset(), n);
         }
         INDArray compensation = null;
-        if (s.compensated()) {
+        if (c.compensated()) {
             if (master != null) {
                 throw new IllegalArgumentException("KAHAN weights and FP32 master weights exclude each other");
             }
-            compensation = compensationRun(s.state, s.compensationOffset, n);
+            compensation = compensationRun(s.array(), s.compensationOffset(), n);
         }
-        requireGridFor(mRun, s.stateRounding);
-        if (s.applyToWeights) {
-            requireGridFor(params, s.weightRounding);
+        requireGridFor(mRun, c.stateRounding());
+        if (o.writesWeights()) {
+            requireGridFor(params, c.weightRounding());
         }
         if (n == 0) {
             return;
@@ -172,7 +173,7 @@ public final class PortableKernels implements Kernels {
         INDArray g = load(grad);
         INDArray m;
         INDArray v;
-        if (s.packedMoments) {
+        if (s.packedMoments()) {
             INDArray slots = bits(load(mRun));
             m = floats(and(slots, HIGH_HALF));
             // Shifted from a non-negative operand, so moving a bit into the sign is defined C++ (not overflow).
@@ -181,29 +182,29 @@ public final class PortableKernels implements Kernels {
             m = load(mRun);
             v = load(vRun);
         }
-        INDArray x = s.readsWeights() ? load(master != null ? master : params) : null;
+        INDArray x = o.readsWeights(c) ? load(master != null ? master : params) : null;
 
         // The AdamW rule in FP32, one ND4J op per TileOps.adamW operation and in its order: each op rounds once,
         // like Java, so nothing can be fused or reassociated.
-        m = m.mul(s.beta1).add(g.mul(s.oneMinusBeta1));
-        v = v.mul(s.beta2).add(g.mul(g).mul(s.oneMinusBeta2));
-        INDArray u = m.mul(s.alpha).div(Transforms.sqrt(v, true).add(s.epsilon));
-        if (s.lrWeightDecay != 0f) {
-            u = u.add(x.mul(s.lrWeightDecay));
+        m = m.mul(c.beta1()).add(g.mul(c.oneMinusBeta1()));
+        v = v.mul(c.beta2()).add(g.mul(g).mul(c.oneMinusBeta2()));
+        INDArray u = m.mul(c.alpha()).div(Transforms.sqrt(v, true).add(c.epsilon()));
+        if (c.lrWeightDecay() != 0f) {
+            u = u.add(x.mul(c.lrWeightDecay()));
         }
-        INDArray newX = s.applyToWeights && !s.compensated() ? x.sub(u) : null;
+        INDArray newX = o.writesWeights() && !c.compensated() ? x.sub(u) : null;
 
         // Moments: one draw, m rounds with its low and v with its high 16 bits.
         INDArray mRandom = null;
         INDArray vRandom = null;
-        if (s.stateRounding == Rounding.STOCHASTIC) {
-            INDArray r = draw(s.key, CounterRng.MOMENTS, s.rngIndex, n);
+        if (c.stateRounding() == Rounding.STOCHASTIC) {
+            INDArray r = draw(c.key(), CounterRng.MOMENTS, o.rngIndex(), n);
             mRandom = low16(r);
             vRandom = shr(r, 16).castTo(DataType.INT32);
         }
-        INDArray mBits = roundBits(bits(m), s.stateRounding, mRandom);
-        INDArray vBits = roundBits(bits(v), s.stateRounding, vRandom);
-        if (s.packedMoments) {
+        INDArray mBits = roundBits(bits(m), c.stateRounding(), mRandom);
+        INDArray vBits = roundBits(bits(v), c.stateRounding(), vRandom);
+        if (s.packedMoments()) {
             // m in the high half, v in the low half; the mask makes the arithmetic shift logical.
             store(mRun, or(and(mBits, HIGH_HALF), and(shr(vBits, 16), 0xFFFF)));
         } else {
@@ -211,8 +212,8 @@ public final class PortableKernels implements Kernels {
             store(vRun, vBits);
         }
 
-        if (!s.applyToWeights) {
-            // A BFLOAT16 gradient array can only hold the update rounded to nearest (see AdamWStep).
+        if (!o.writesWeights()) {
+            // A BFLOAT16 gradient array can only hold the update rounded to nearest (see AdamWOperands.grad).
             store(grad, grad.dataType() == DataType.BFLOAT16 ? roundBits(bits(u), Rounding.NEAREST, null) : bits(u));
             return;
         }
@@ -223,9 +224,9 @@ public final class PortableKernels implements Kernels {
         if (master != null) {
             master.assign(newX);
         }
-        INDArray wRandom = s.weightRounding == Rounding.STOCHASTIC
-                ? low16(draw(s.key, CounterRng.WEIGHT, s.rngIndex, n)) : null;
-        store(params, roundBits(bits(newX), s.weightRounding, wRandom));
+        INDArray wRandom = c.weightRounding() == Rounding.STOCHASTIC
+                ? low16(draw(c.key(), CounterRng.WEIGHT, o.rngIndex(), n)) : null;
+        store(params, roundBits(bits(newX), c.weightRounding(), wRandom));
     }
 
     @Override

@@ -138,9 +138,9 @@ final class TileOps {
      * Not bit-identical to the op (its C++ loop may contract or order operations differently): weights agree within
      * FP32 rounding (AdamWSREquivalenceTest bounds the difference).
      */
-    static void adamW(AdamWStep s, float[] g, float[] m, float[] v, float[] x, float[] u, int n) {
-        final float b1 = s.beta1, b2 = s.beta2, c1 = s.oneMinusBeta1, c2 = s.oneMinusBeta2;
-        final float alpha = s.alpha, eps = s.epsilon, lrWd = s.lrWeightDecay;
+    static void adamW(AdamWCoefficients c, float[] g, float[] m, float[] v, float[] x, float[] u, int n) {
+        final float b1 = c.beta1(), b2 = c.beta2(), c1 = c.oneMinusBeta1(), c2 = c.oneMinusBeta2();
+        final float alpha = c.alpha(), eps = c.epsilon(), lrWd = c.lrWeightDecay();
         if (lrWd != 0f) {
             for (int k = 0; k < n; k++) {
                 float gk = g[k];
