@@ -6,9 +6,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * {@link Kernels} as multi-threaded Java loops over the arrays' host buffers: no JNI call per element, and per call
- * only one small pass object (its operands, in final fields) once the arrays involved have been seen (their buffer
- * views are cached by identity). Calls may come from several threads: each pass carries its own operands, and the
- * {@link ParallelRunner} runs one pass at a time.
+ * only one small object, the pass (a lambda capturing its operands), once the arrays involved have been seen (their
+ * buffer views are cached by identity). Nothing of a pass lives in a field of this class, so calls may come from
+ * several threads; the {@link ParallelRunner} runs one pass at a time.
  */
 public final class HostKernels implements Kernels {
     private final ParallelRunner runner;
@@ -24,8 +24,9 @@ public final class HostKernels implements Kernels {
     }
 
     /**
-     * A pass over one tile at a time: elements [i, i + n) of its runs, n at most {@link Tile#SIZE}. Chunks and tiles
-     * start at even indices (packed compensation relies on it).
+     * The body of a pass, one tile at a time: elements [i, i + n) of its runs, n at most {@link Tile#SIZE}. Passes are
+     * lambdas that hand their operands, captured at the call, to a static tile method. Chunks and tiles start at even
+     * indices (packed compensation relies on it).
      */
     private interface TilePass extends ParallelRunner.Body {
         void tile(long i, int n, Tile t);
@@ -44,18 +45,16 @@ public final class HostKernels implements Kernels {
         HostArray from = view(src, srcOffset, n);
         HostArray to = view(dst, dstOffset, n);
         requireGridFor(to, rounding);
-        runner.run(n, new RoundPass(from, srcOffset, to, dstOffset, rounding, weightKey(key), rngIndex));
+        TilePass pass = (i, k, t) -> roundTile(from, srcOffset + i, to, dstOffset + i, rounding, key, rngIndex + i, k, t);
+        runner.run(n, pass);
     }
 
-    /** dst = round(src), bit patterns in, bit patterns out (NaN payloads kept as rounding keeps them). */
-    private record RoundPass(HostArray src, long srcOffset, HostArray dst, long dstOffset, Rounding rounding,
-                             long weightKey, long rngIndex) implements TilePass {
-        @Override
-        public void tile(long i, int n, Tile t) {
-            src.loadBits(srcOffset + i, t.xBits, n, t);
-            TileOps.roundWeights(t.xBits, n, rounding, weightKey, rngIndex + i);
-            dst.storeBits(dstOffset + i, t.xBits, n, t);
-        }
+    /** dst = round(src) for n elements from srcAt and dstAt, as bit patterns (rounding keeps NaN payloads). */
+    private static void roundTile(HostArray src, long srcAt, HostArray dst, long dstAt, Rounding rounding, long key,
+                                  long index, int n, Tile t) {
+        src.loadBits(srcAt, t.xBits, n, t);
+        TileOps.roundWeights(t.xBits, n, rounding, weightKey(key), index);
+        dst.storeBits(dstAt, t.xBits, n, t);
     }
 
     @Override
@@ -64,21 +63,20 @@ public final class HostKernels implements Kernels {
         HostArray weights = view(x, xOffset, n);
         HostArray update = view(u, uOffset, n);
         requireGridFor(weights, rounding);
-        runner.run(n, new UpdatePass(weights, xOffset, update, uOffset, rounding, weightKey(key), rngIndex));
+        TilePass pass = (i, k, t) -> updateTile(weights, xOffset + i, update, uOffset + i, rounding, key, rngIndex + i,
+                k, t);
+        runner.run(n, pass);
     }
 
-    /** x = round(x - u) in FP32. */
-    private record UpdatePass(HostArray x, long xOffset, HostArray u, long uOffset, Rounding rounding,
-                              long weightKey, long rngIndex) implements TilePass {
-        @Override
-        public void tile(long i, int n, Tile t) {
-            x.load(xOffset + i, t.x, n, t);
-            u.load(uOffset + i, t.u, n, t);
-            TileOps.subtract(t.x, t.u, n);
-            t.toBits(t.x, t.xBits, n);
-            TileOps.roundWeights(t.xBits, n, rounding, weightKey, rngIndex + i);
-            x.storeBits(xOffset + i, t.xBits, n, t);
-        }
+    /** x = round(x - u) in FP32 for n elements from xAt and uAt. */
+    private static void updateTile(HostArray x, long xAt, HostArray u, long uAt, Rounding rounding, long key,
+                                   long index, int n, Tile t) {
+        x.load(xAt, t.x, n, t);
+        u.load(uAt, t.u, n, t);
+        TileOps.subtract(t.x, t.u, n);
+        t.toBits(t.x, t.xBits, n);
+        TileOps.roundWeights(t.xBits, n, rounding, weightKey(key), index);
+        x.storeBits(xAt, t.xBits, n, t);
     }
 
     @Override
@@ -89,34 +87,26 @@ public final class HostKernels implements Kernels {
         requireCompensationOffset(compOffset);
         HostArray compensation = views.get(comp);
         requireCompensation(compensation, compOffset, n);
-        runner.run(n, new CompensatedPass(weights, xOffset, update, uOffset, compensation, compOffset));
+        TilePass pass = (i, k, t) -> {
+            weights.load(xOffset + i, t.x, k, t);
+            update.load(uOffset + i, t.u, k, t);
+            compensatedTile(weights, xOffset + i, compensation, compOffset + i / 2, k, t);
+        };
+        runner.run(n, pass);
     }
 
-    /** Kahan-compensated x = x - u; the compensation is packed two per slot from compOffset. */
-    private record CompensatedPass(HostArray x, long xOffset, HostArray u, long uOffset, HostArray comp,
-                                   long compOffset) implements TilePass {
-        @Override
-        public void tile(long i, int n, Tile t) {
-            x.load(xOffset + i, t.x, n, t);
-            u.load(uOffset + i, t.u, n, t);
-            loadCompensation(comp, compOffset, i, n, t);
-            TileOps.compensatedUpdate(t.x, t.c, t.u, t.xBits, t.cBits, n, t);
-            x.storeBits(xOffset + i, t.xBits, n, t);
-            storeCompensation(comp, compOffset, i, n, t);
-        }
-    }
-
-    /** The packed compensation of elements [i, i + n) into t.c; i is even (chunks and tiles have even sizes). */
-    private static void loadCompensation(HostArray h, long offset, long i, int n, Tile t) {
-        h.loadBits(offset + i / 2, t.cPairs, (n + 1) / 2, t);
+    /**
+     * The Kahan-compensated update of n elements whose weights (t.x) and update (t.u) are loaded: the new weights go
+     * to x from xAt, the new compensation to its packed slots from slotAt.
+     */
+    private static void compensatedTile(HostArray x, long xAt, HostArray comp, long slotAt, int n, Tile t) {
+        comp.loadBits(slotAt, t.cPairs, (n + 1) / 2, t);
         TileOps.unpackPairs(t.cPairs, t.cBits, n);
         t.toFloats(t.cBits, t.c, n);
-    }
-
-    /** t.cBits packed back into the slots of elements [i, i + n). */
-    private static void storeCompensation(HostArray h, long offset, long i, int n, Tile t) {
+        TileOps.compensatedUpdate(t.x, t.c, t.u, t.xBits, t.cBits, n, t);
+        x.storeBits(xAt, t.xBits, n, t);
         TileOps.packPairs(t.cBits, t.cPairs, n);
-        h.storeBits(offset + i / 2, t.cPairs, (n + 1) / 2, t);
+        comp.storeBits(slotAt, t.cPairs, (n + 1) / 2, t);
     }
 
     private static void requireCompensationOffset(long offset) {
@@ -165,76 +155,71 @@ public final class HostKernels implements Kernels {
         if (o.writesWeights()) {
             requireGridFor(params, c.weightRounding());
         }
-        runner.run(n, new AdamWPass(c, o, grad, params, state, weightKey(c.key()),
-                CounterRng.drawKey(c.key(), CounterRng.MOMENTS)));
+        TilePass pass = (i, k, t) -> adamWTile(c, o, grad, params, state, i, k, t);
+        runner.run(n, pass);
     }
 
-    /** One fused AdamW pass: the operands' runs in the host views grad, params and state. */
-    private record AdamWPass(AdamWCoefficients c, AdamWOperands o, HostArray grad, HostArray params, HostArray state,
-                             long weightKey, long momentKey) implements TilePass {
-        @Override
-        public void tile(long i, int n, Tile t) {
-            final AdamWState s = o.state();
-            final long index = o.rngIndex() + i;
-            grad.load(o.gradOffset() + i, t.g, n, t);
-            if (s.packedMoments()) {
-                state.loadBits(s.mOffset() + i, t.xBits, n, t);
-                TileOps.unpack(t.xBits, t.mBits, t.vBits, n);
-                t.toFloats(t.mBits, t.m, n);
-                t.toFloats(t.vBits, t.v, n);
+    /** The fused AdamW pass over elements [i, i + n) of the block; grad, params and state are the operands' views. */
+    private static void adamWTile(AdamWCoefficients c, AdamWOperands o, HostArray grad, HostArray params,
+                                  HostArray state, long i, int n, Tile t) {
+        final AdamWState s = o.state();
+        final long index = o.rngIndex() + i;
+        grad.load(o.gradOffset() + i, t.g, n, t);
+        if (s.packedMoments()) {
+            state.loadBits(s.mOffset() + i, t.xBits, n, t);
+            TileOps.unpack(t.xBits, t.mBits, t.vBits, n);
+            t.toFloats(t.mBits, t.m, n);
+            t.toFloats(t.vBits, t.v, n);
+        } else {
+            state.load(s.mOffset() + i, t.m, n, t);
+            state.load(s.vOffset() + i, t.v, n, t);
+        }
+        if (o.readsWeights(c)) {
+            if (s.hasMaster()) {
+                state.load(s.masterOffset() + i, t.x, n, t);
             } else {
-                state.load(s.mOffset() + i, t.m, n, t);
-                state.load(s.vOffset() + i, t.v, n, t);
-            }
-            if (o.readsWeights(c)) {
-                if (s.hasMaster()) {
-                    state.load(s.masterOffset() + i, t.x, n, t);
-                } else {
-                    params.load(o.paramsOffset() + i, t.x, n, t);
-                }
-            }
-            TileOps.adamW(c, t.g, t.m, t.v, t.x, t.u, n);
-
-            // Moments: round (two 16-bit lanes of one draw) and store.
-            t.toBits(t.m, t.mBits, n);
-            t.toBits(t.v, t.vBits, n);
-            TileOps.roundMoments(t.mBits, t.vBits, n, c.stateRounding(), momentKey, index);
-            if (s.packedMoments()) {
-                TileOps.pack(t.mBits, t.vBits, t.xBits, n);
-                state.storeBits(s.mOffset() + i, t.xBits, n, t);
-            } else {
-                state.storeBits(s.mOffset() + i, t.mBits, n, t);
-                state.storeBits(s.vOffset() + i, t.vBits, n, t);
-            }
-
-            if (!o.writesWeights()) {
-                storeUpdate(o.gradOffset() + i, t, n);
-            } else if (c.compensated()) {
-                loadCompensation(state, s.compensationOffset(), i, n, t);
-                TileOps.compensatedUpdate(t.x, t.c, t.u, t.xBits, t.cBits, n, t);
-                params.storeBits(o.paramsOffset() + i, t.xBits, n, t);
-                storeCompensation(state, s.compensationOffset(), i, n, t);
-            } else {
-                // Weights: x - u in FP32, rounded once.
-                TileOps.subtract(t.x, t.u, n);
-                if (s.hasMaster()) {
-                    state.storeFloats(s.masterOffset() + i, t.x, n);
-                }
-                t.toBits(t.x, t.xBits, n);
-                TileOps.roundWeights(t.xBits, n, c.weightRounding(), weightKey, index);
-                params.storeBits(o.paramsOffset() + i, t.xBits, n, t);
+                params.load(o.paramsOffset() + i, t.x, n, t);
             }
         }
+        TileOps.adamW(c, t.g, t.m, t.v, t.x, t.u, n);
 
-        /** The update over the gradient: exact in a FLOAT array, rounded to nearest in a BFLOAT16 one. */
-        private void storeUpdate(long at, Tile t, int n) {
-            if (grad.isBf16()) {
-                t.toBits(t.u, t.xBits, n);
-                TileOps.roundWeights(t.xBits, n, Rounding.NEAREST, 0, 0);
-                grad.storeBits(at, t.xBits, n, t);
-            } else {
-                grad.storeFloats(at, t.u, n);
+        // Moments: round (two 16-bit lanes of one draw) and store.
+        t.toBits(t.m, t.mBits, n);
+        t.toBits(t.v, t.vBits, n);
+        TileOps.roundMoments(t.mBits, t.vBits, n, c.stateRounding(), CounterRng.drawKey(c.key(), CounterRng.MOMENTS),
+                index);
+        if (s.packedMoments()) {
+            TileOps.pack(t.mBits, t.vBits, t.xBits, n);
+            state.storeBits(s.mOffset() + i, t.xBits, n, t);
+        } else {
+            state.storeBits(s.mOffset() + i, t.mBits, n, t);
+            state.storeBits(s.vOffset() + i, t.vBits, n, t);
+        }
+
+        if (!o.writesWeights()) {
+            storeUpdate(grad, o.gradOffset() + i, n, t);
+        } else if (c.compensated()) {
+            compensatedTile(params, o.paramsOffset() + i, state, s.compensationOffset() + i / 2, n, t);
+        } else {
+            // Weights: x - u in FP32, rounded once.
+            TileOps.subtract(t.x, t.u, n);
+            if (s.hasMaster()) {
+                state.storeFloats(s.masterOffset() + i, t.x, n);
             }
+            t.toBits(t.x, t.xBits, n);
+            TileOps.roundWeights(t.xBits, n, c.weightRounding(), weightKey(c.key()), index);
+            params.storeBits(o.paramsOffset() + i, t.xBits, n, t);
+        }
+    }
+
+    /** The update (t.u) over the gradient from at: exact in a FLOAT array, rounded to nearest in a BFLOAT16 one. */
+    private static void storeUpdate(HostArray grad, long at, int n, Tile t) {
+        if (grad.isBf16()) {
+            t.toBits(t.u, t.xBits, n);
+            TileOps.roundWeights(t.xBits, n, Rounding.NEAREST, 0, 0);
+            grad.storeBits(at, t.xBits, n, t);
+        } else {
+            grad.storeFloats(at, t.u, n);
         }
     }
 
