@@ -3,6 +3,10 @@ package org.dl4jsr.kernel;
 import org.dl4jsr.rounding.Rounding;
 import org.dl4jsr.rounding.CounterRng;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import static org.dl4jsr.kernel.OperandChecks.requireAdamW;
+import static org.dl4jsr.kernel.OperandChecks.requireCompensation;
+import static org.dl4jsr.kernel.OperandChecks.requireGridFor;
+import static org.dl4jsr.kernel.OperandChecks.requireRun;
 
 /**
  * {@link Kernels} as multi-threaded Java loops over the arrays' host buffers: no JNI call per element, and per call
@@ -44,7 +48,7 @@ public final class HostKernels implements Kernels {
                       Rounding rounding, long key, long rngIndex) {
         HostArray from = view(src, srcOffset, n);
         HostArray to = view(dst, dstOffset, n);
-        requireGridFor(to, rounding);
+        requireGridFor(dst, rounding);
         TilePass pass = (i, k, t) -> roundTile(from, srcOffset + i, to, dstOffset + i, rounding, key, rngIndex + i, k, t);
         runner.run(n, pass);
     }
@@ -62,7 +66,7 @@ public final class HostKernels implements Kernels {
                             Rounding rounding, long key, long rngIndex) {
         HostArray weights = view(x, xOffset, n);
         HostArray update = view(u, uOffset, n);
-        requireGridFor(weights, rounding);
+        requireGridFor(x, rounding);
         TilePass pass = (i, k, t) -> updateTile(weights, xOffset + i, update, uOffset + i, rounding, key, rngIndex + i,
                 k, t);
         runner.run(n, pass);
@@ -84,9 +88,8 @@ public final class HostKernels implements Kernels {
                                        long compOffset, long n) {
         HostArray weights = view(x, xOffset, n);
         HostArray update = view(u, uOffset, n);
-        requireCompensationOffset(compOffset);
+        requireCompensation(comp, compOffset, n);
         HostArray compensation = views.get(comp);
-        requireCompensation(compensation, compOffset, n);
         TilePass pass = (i, k, t) -> {
             weights.load(xOffset + i, t.x, k, t);
             update.load(uOffset + i, t.u, k, t);
@@ -109,54 +112,14 @@ public final class HostKernels implements Kernels {
         comp.storeBits(slotAt, t.cPairs, (n + 1) / 2, t);
     }
 
-    private static void requireCompensationOffset(long offset) {
-        if (offset < 0) {
-            throw new IllegalArgumentException("KAHAN weight rounding needs the offset of its compensation (AdamWState"
-                    + ".compensationOffset)");
-        }
-    }
-
-    /** The packed compensation of n elements fits in h from offset, and h has 32-bit slots. */
-    private static void requireCompensation(HostArray h, long offset, long n) {
-        requireRun(h, offset, Kernels.compensationSlots(n));
-        if (h.isBf16()) {
-            throw new IllegalArgumentException("A Kahan compensation is packed two per 32-bit slot: it needs a FLOAT"
-                    + " array, got BFLOAT16");
-        }
-    }
-
     @Override
     public void adamW(AdamWCoefficients c, AdamWOperands o) {
-        final long n = o.length();
-        final AdamWState s = o.state();
-        HostArray grad = view(o.grad(), o.gradOffset(), n);
-        HostArray params = view(o.params(), o.paramsOffset(), n);
-        HostArray state = view(s.array(), s.mOffset(), n);
-        if (s.packedMoments() && state.isBf16()) {
-            throw new IllegalArgumentException("Packed moments need a FLOAT state array");
-        }
-        if (!s.packedMoments()) {
-            requireRun(state, s.vOffset(), n);
-        }
-        if (s.hasMaster()) {
-            if (state.isBf16()) {
-                throw new IllegalArgumentException("FP32 master weights need a FLOAT state array");
-            }
-            requireRun(state, s.masterOffset(), n);
-        }
-        if (c.compensated()) {
-            if (s.hasMaster()) {
-                throw new IllegalArgumentException("KAHAN weights and FP32 master weights exclude each other");
-            }
-            requireCompensationOffset(s.compensationOffset());
-            requireCompensation(state, s.compensationOffset(), n);
-        }
-        requireGridFor(state, c.stateRounding());
-        if (o.writesWeights()) {
-            requireGridFor(params, c.weightRounding());
-        }
+        requireAdamW(c, o);
+        HostArray grad = views.get(o.grad());
+        HostArray params = views.get(o.params());
+        HostArray state = views.get(o.state().array());
         TilePass pass = (i, k, t) -> adamWTile(c, o, grad, params, state, i, k, t);
-        runner.run(n, pass);
+        runner.run(o.length(), pass);
     }
 
     /** The fused AdamW pass over elements [i, i + n) of the block; grad, params and state are the operands' views. */
@@ -259,21 +222,7 @@ public final class HostKernels implements Kernels {
     /** The host view of an array, checked to hold the run [offset, offset + n). */
     private HostArray view(INDArray array, long offset, long n) {
         HostArray h = views.get(array);
-        requireRun(h, offset, n);
+        requireRun(array, offset, n);
         return h;
-    }
-
-    private static void requireRun(HostArray h, long offset, long n) {
-        if (offset < 0 || n < 0 || offset + n > h.length()) {
-            throw new IndexOutOfBoundsException("Run [" + offset + ", " + (offset + n) + ") is outside an array of length "
-                    + h.length());
-        }
-    }
-
-    private static void requireGridFor(HostArray destination, Rounding rounding) {
-        if (destination.isBf16() && rounding == Rounding.NONE) {
-            throw new IllegalArgumentException("Values stored in a BFLOAT16 array must be rounded (STOCHASTIC or NEAREST),"
-                    + " not NONE");
-        }
     }
 }

@@ -9,6 +9,11 @@ import static org.dl4jsr.rounding.Bf16.SIGN;
 import org.dl4jsr.rounding.CounterRng;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import static org.dl4jsr.kernel.OperandChecks.requireAdamW;
+import static org.dl4jsr.kernel.OperandChecks.requireCompensation;
+import static org.dl4jsr.kernel.OperandChecks.requireGridFor;
+import static org.dl4jsr.kernel.OperandChecks.requireKernelArray;
+import static org.dl4jsr.kernel.OperandChecks.requireRun;
 import org.nd4j.linalg.api.ops.custom.BitCast;
 import org.nd4j.linalg.api.ops.impl.controlflow.Select;
 import org.nd4j.linalg.api.ops.impl.reduce.longer.MatchCondition;
@@ -17,7 +22,6 @@ import org.nd4j.linalg.api.ops.impl.transforms.custom.BitwiseOr;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.BitwiseXor;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.RShiftBits;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.ShiftBits;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.indexing.conditions.Conditions;
@@ -106,14 +110,7 @@ public final class PortableKernels implements Kernels {
 
     /** The packed compensation of n elements: (n + 1) / 2 slots of a FLOAT array. */
     private static INDArray compensationRun(INDArray comp, long offset, long n) {
-        if (offset < 0) {
-            throw new IllegalArgumentException("KAHAN weight rounding needs the offset of its compensation (AdamWState"
-                    + ".compensationOffset)");
-        }
-        if (comp.dataType() != DataType.FLOAT) {
-            throw new IllegalArgumentException("A Kahan compensation is packed two per 32-bit slot: it needs a FLOAT"
-                    + " array, got " + comp.dataType());
-        }
+        requireCompensation(comp, offset, n);
         return run(comp, offset, Kernels.compensationSlots(n));
     }
 
@@ -136,35 +133,15 @@ public final class PortableKernels implements Kernels {
 
     @Override
     public void adamW(AdamWCoefficients c, AdamWOperands o) {
-        // Same checks, in the same order, as HostKernels.adamW.
+        requireAdamW(c, o);
         final long n = o.length();
         final AdamWState s = o.state();
         INDArray grad = run(o.grad(), o.gradOffset(), n);
         INDArray params = run(o.params(), o.paramsOffset(), n);
         INDArray mRun = run(s.array(), s.mOffset(), n);
-        boolean bf16State = s.array().dataType() == DataType.BFLOAT16;
-        if (s.packedMoments() && bf16State) {
-            throw new IllegalArgumentException("Packed moments need a FLOAT state array");
-        }
         INDArray vRun = s.packedMoments() ? null : run(s.array(), s.vOffset(), n);
-        INDArray master = null;
-        if (s.hasMaster()) {
-            if (bf16State) {
-                throw new IllegalArgumentException("FP32 master weights need a FLOAT state array");
-            }
-            master = run(s.array(), s.masterOffset(), n);
-        }
-        INDArray compensation = null;
-        if (c.compensated()) {
-            if (master != null) {
-                throw new IllegalArgumentException("KAHAN weights and FP32 master weights exclude each other");
-            }
-            compensation = compensationRun(s.array(), s.compensationOffset(), n);
-        }
-        requireGridFor(mRun, c.stateRounding());
-        if (o.writesWeights()) {
-            requireGridFor(params, c.weightRounding());
-        }
+        INDArray master = s.hasMaster() ? run(s.array(), s.masterOffset(), n) : null;
+        INDArray compensation = c.compensated() ? compensationRun(s.array(), s.compensationOffset(), n) : null;
         if (n == 0) {
             return;
         }
@@ -309,19 +286,8 @@ public final class PortableKernels implements Kernels {
 
     /** The view of elements [offset, offset + n) of a contiguous FLOAT or BFLOAT16 array, in buffer order. */
     private static INDArray run(INDArray array, long offset, long n) {
-        DataType type = array.dataType();
-        if (type != DataType.FLOAT && type != DataType.BFLOAT16) {
-            throw new IllegalArgumentException("BF16 kernels work on FLOAT or BFLOAT16 arrays, got " + type);
-        }
-        if (!Shape.isContiguousInBuffer(array)) {
-            throw new IllegalArgumentException("BF16 kernels need contiguous arrays, got shape "
-                    + java.util.Arrays.toString(array.shape()) + " with strides "
-                    + java.util.Arrays.toString(array.stride()));
-        }
-        if (offset < 0 || n < 0 || offset + n > array.length()) {
-            throw new IndexOutOfBoundsException("Run [" + offset + ", " + (offset + n)
-                    + ") is outside an array of length " + array.length());
-        }
+        requireKernelArray(array);
+        requireRun(array, offset, n);
         // Flattening in the array's own order follows the buffer, as HostKernels does; enforceView: writes must land.
         INDArray flat = array.reshape(array.ordering(), true, array.length());
         return flat.get(NDArrayIndex.interval(offset, offset + n));
@@ -338,13 +304,6 @@ public final class PortableKernels implements Kernels {
      */
     private static void store(INDArray run, INDArray bits) {
         run.assign(floats(bits));
-    }
-
-    private static void requireGridFor(INDArray destination, Rounding rounding) {
-        if (destination.dataType() == DataType.BFLOAT16 && rounding == Rounding.NONE) {
-            throw new IllegalArgumentException("Values stored in a BFLOAT16 array must be rounded (STOCHASTIC or"
-                    + " NEAREST), not NONE");
-        }
     }
 
     // ---- Thin wrappers over ND4J ops ----
