@@ -1,5 +1,6 @@
 package org.dl4jsr.kernel;
 
+import java.util.function.Supplier;
 import org.dl4jsr.rounding.Bf16;
 import org.dl4jsr.rounding.Rounding;
 import static org.dl4jsr.rounding.Bf16.HIGH_HALF;
@@ -55,13 +56,7 @@ public final class PortableKernels implements Kernels {
     public void round(INDArray src, long srcOffset, INDArray dst, long dstOffset, long n,
                       Rounding rounding, long key, long rngIndex) {
         INDArray in = run(src, srcOffset, n);
-        INDArray out = run(dst, dstOffset, n);
-        requireGridFor(out, rounding);
-        if (n == 0) {
-            return;
-        }
-        INDArray random = rounding == Rounding.STOCHASTIC ? low16(draw(key, CounterRng.WEIGHT, rngIndex, n)) : null;
-        store(out, roundBits(bits(load(in)), rounding, random));
+        storeRounded(run(dst, dstOffset, n), n, () -> load(in), rounding, key, rngIndex);
     }
 
     @Override
@@ -69,13 +64,21 @@ public final class PortableKernels implements Kernels {
                             Rounding rounding, long key, long rngIndex) {
         INDArray xRun = run(x, xOffset, n);
         INDArray uRun = run(u, uOffset, n);
-        requireGridFor(xRun, rounding);
+        storeRounded(xRun, n, () -> load(xRun).sub(load(uRun)), rounding, key, rngIndex);
+    }
+
+    /**
+     * Stores FP32 values into a run of n elements, rounded with the weight draw of the key for elements rngIndex
+     * onwards: checks first that the run can hold them, and computes nothing for an empty run.
+     */
+    private static void storeRounded(INDArray out, long n, Supplier<INDArray> values, Rounding rounding, long key,
+                                     long rngIndex) {
+        requireGridFor(out, rounding);
         if (n == 0) {
             return;
         }
-        INDArray updated = load(xRun).sub(load(uRun));
         INDArray random = rounding == Rounding.STOCHASTIC ? low16(draw(key, CounterRng.WEIGHT, rngIndex, n)) : null;
-        store(xRun, roundBits(bits(updated), rounding, random));
+        store(out, roundBits(bits(values.get()), rounding, random));
     }
 
     @Override
@@ -201,9 +204,7 @@ public final class PortableKernels implements Kernels {
         if (master != null) {
             master.assign(newX);
         }
-        INDArray wRandom = c.weightRounding() == Rounding.STOCHASTIC
-                ? low16(draw(c.key(), CounterRng.WEIGHT, o.rngIndex(), n)) : null;
-        store(params, roundBits(bits(newX), c.weightRounding(), wRandom));
+        storeRounded(params, n, () -> newX, c.weightRounding(), c.key(), o.rngIndex());
     }
 
     @Override
