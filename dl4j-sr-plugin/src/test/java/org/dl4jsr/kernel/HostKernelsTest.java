@@ -289,6 +289,68 @@ class HostKernelsTest {
     }
 
     /**
+     * One instance called from several threads at once (no lock around a pass: each carries its own operands) gives
+     * the bits, and the NaN/Inf answers, of the same calls made one after another.
+     */
+    @Test
+    void concurrentCallsGiveTheResultsOfSequentialCalls() throws Exception {
+        int n = 3 * (int) ParallelRunner.CHUNK + 17; // several chunks, so the runner's threads take part
+        int callers = 4;
+        INDArray[] xs = new INDArray[callers];
+        INDArray[] us = new INDArray[callers];
+        INDArray[] sequential = new INDArray[callers];
+        SplittableRandom rnd = new SplittableRandom(31);
+        for (int c = 0; c < callers; c++) {
+            float[] x = new float[n];
+            float[] u = new float[n];
+            for (int i = 0; i < n; i++) {
+                x[i] = Bf16.roundNearestEven((float) rnd.nextGaussian());
+                u[i] = (float) (rnd.nextGaussian() * 1e-3);
+            }
+            if (c % 2 == 1) {
+                u[1000 * c] = Float.NaN;
+            }
+            xs[c] = Nd4j.createFromArray(x);
+            us[c] = Nd4j.createFromArray(u);
+            sequential[c] = xs[c].dup();
+        }
+        HostKernels shared = kernels(2);
+        boolean[] finite = new boolean[callers];
+        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(callers);
+        try {
+            java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (int c = 0; c < callers; c++) {
+                final int caller = c;
+                done.add(pool.submit(() -> {
+                    start.await();
+                    for (int r = 0; r < 10; r++) {
+                        shared.applyUpdate(xs[caller], 0, us[caller], 0, n, Rounding.STOCHASTIC,
+                                CounterRng.key(caller, r, 0), 0);
+                        finite[caller] = shared.allFinite(us[caller], 0, n);
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (java.util.concurrent.Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        HostKernels alone = kernels(2);
+        for (int c = 0; c < callers; c++) {
+            for (int r = 0; r < 10; r++) {
+                alone.applyUpdate(sequential[c], 0, us[c], 0, n, Rounding.STOCHASTIC, CounterRng.key(c, r, 0), 0);
+            }
+            assertArrayEquals(bitsOf(sequential[c]), bitsOf(xs[c]), "caller " + c);
+            assertEquals(c % 2 == 0, finite[c], "allFinite of caller " + c);
+            assertEquals(c % 2 == 0, alone.allFinite(us[c], 0, n), "allFinite alone, caller " + c);
+        }
+    }
+
+    /**
      * After warm-up, a pass allocates on the Java heap at most its small pass object (the lambda holding its operands):
      * no per-tile or per-element garbage from the plugin's hot path.
      */
