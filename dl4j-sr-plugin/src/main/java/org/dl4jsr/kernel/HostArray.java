@@ -7,7 +7,6 @@ import java.nio.IntBuffer;
 import java.nio.ShortBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 
 /**
  * The host memory of a contiguous FLOAT or BFLOAT16 array, moved to and from tiles in bulk. Only valid on a backend
@@ -25,14 +24,8 @@ final class HostArray {
     private final long length;
 
     private HostArray(INDArray array) {
+        OperandChecks.requireKernelArray(array);
         DataType type = array.dataType();
-        if (type != DataType.FLOAT && type != DataType.BFLOAT16) {
-            throw new IllegalArgumentException("BF16 kernels work on FLOAT or BFLOAT16 arrays, got " + type);
-        }
-        if (!Shape.isContiguousInBuffer(array)) {
-            throw new IllegalArgumentException("BF16 kernels need contiguous arrays, got shape "
-                    + java.util.Arrays.toString(array.shape()) + " with strides " + java.util.Arrays.toString(array.stride()));
-        }
         // asNio() starts at the base of the underlying allocation; a view adds its offset (in elements).
         ByteBuffer bytes = array.data().asNio().order(ByteOrder.nativeOrder());
         long first = array.offset();

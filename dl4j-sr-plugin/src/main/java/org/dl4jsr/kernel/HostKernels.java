@@ -3,38 +3,20 @@ package org.dl4jsr.kernel;
 import org.dl4jsr.rounding.Rounding;
 import org.dl4jsr.rounding.CounterRng;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import static org.dl4jsr.kernel.OperandChecks.requireAdamW;
+import static org.dl4jsr.kernel.OperandChecks.requireCompensation;
+import static org.dl4jsr.kernel.OperandChecks.requireGridFor;
+import static org.dl4jsr.kernel.OperandChecks.requireRun;
 
 /**
- * {@link Kernels} as multi-threaded Java loops over the arrays' host buffers: no JNI call per element and no
- * allocation per call once the arrays involved have been seen (their buffer views are cached by identity).
- * One pass runs at a time per instance; the operands of the running pass live in fields read by the loop bodies.
+ * {@link Kernels} as multi-threaded Java loops over the arrays' host buffers: no JNI call per element, and per call
+ * only one small object, the pass (a lambda capturing its operands), once the arrays involved have been seen (their
+ * buffer views are cached by identity). Nothing of a pass lives in a field of this class, so calls may come from
+ * several threads; the {@link ParallelRunner} runs one pass at a time.
  */
 public final class HostKernels implements Kernels {
     private final ParallelRunner runner;
-    private final HostArrayCache cache = new HostArrayCache();
-
-    // Operands of the pass in progress (written before the runner starts, read by its threads).
-    private HostArray a;
-    private HostArray b;
-    private long aOffset;
-    private long bOffset;
-    private Rounding rounding;
-    private long weightKey;
-    private long momentKey;
-    private long rngIndex;
-    private AdamWStep adam;
-    private HostArray grad;
-    private HostArray params;
-    private HostArray state;
-    private HostArray comp;
-    private long compOffset;
-    private volatile boolean finite;
-
-    private final ParallelRunner.Body roundBody = this::roundChunk;
-    private final ParallelRunner.Body updateBody = this::updateChunk;
-    private final ParallelRunner.Body compensatedBody = this::compensatedChunk;
-    private final ParallelRunner.Body adamBody = this::adamChunk;
-    private final ParallelRunner.Body finiteBody = this::finiteChunk;
+    private final HostArrayCache views = new HostArrayCache();
 
     public HostKernels(ParallelRunner runner) {
         this.runner = runner;
@@ -45,200 +27,156 @@ public final class HostKernels implements Kernels {
         return "host(" + runner.threads() + " threads)";
     }
 
-    @Override
-    public synchronized void round(INDArray src, long srcOffset, INDArray dst, long dstOffset, long n,
-                                   Rounding rounding, long key, long rngIndex) {
-        setOperands(src, srcOffset, dst, dstOffset, n, rounding, key, rngIndex);
-        requireGridFor(b, rounding);
-        runner.run(n, roundBody);
-    }
+    /**
+     * The body of a pass, one tile at a time: elements [i, i + n) of its runs, n at most {@link Tile#SIZE}. Passes are
+     * lambdas that hand their operands, captured at the call, to a static tile method. Chunks and tiles start at even
+     * indices (packed compensation relies on it).
+     */
+    private interface TilePass extends ParallelRunner.Body {
+        void tile(long i, int n, Tile t);
 
-    /** Operands of a two-array pass: a at aOffset, b at bOffset, n elements, rounded with the key's weight draw. */
-    private void setOperands(INDArray first, long firstOffset, INDArray second, long secondOffset, long n,
-                             Rounding rounding, long key, long rngIndex) {
-        this.a = operand(first, firstOffset, n);
-        this.b = operand(second, secondOffset, n);
-        this.aOffset = firstOffset;
-        this.bOffset = secondOffset;
-        this.rounding = rounding;
-        this.weightKey = CounterRng.drawKey(key, CounterRng.WEIGHT);
-        this.rngIndex = rngIndex;
-    }
-
-    private void roundChunk(long from, long to, Tile t) {
-        for (long i = from; i < to; i += Tile.SIZE) {
-            int n = (int) Math.min(Tile.SIZE, to - i);
-            a.loadBits(aOffset + i, t.xBits, n, t);
-            TileOps.roundWeights(t.xBits, n, rounding, weightKey, rngIndex + i);
-            b.storeBits(bOffset + i, t.xBits, n, t);
+        @Override
+        default void run(long from, long to, Tile t) {
+            for (long i = from; i < to; i += Tile.SIZE) {
+                tile(i, (int) Math.min(Tile.SIZE, to - i), t);
+            }
         }
     }
 
     @Override
-    public synchronized void applyUpdate(INDArray x, long xOffset, INDArray u, long uOffset, long n,
-                                         Rounding rounding, long key, long rngIndex) {
-        setOperands(x, xOffset, u, uOffset, n, rounding, key, rngIndex);
-        requireGridFor(a, rounding);
-        runner.run(n, updateBody);
+    public void round(INDArray src, long srcOffset, INDArray dst, long dstOffset, long n,
+                      Rounding rounding, long key, long rngIndex) {
+        HostArray from = view(src, srcOffset, n);
+        HostArray to = view(dst, dstOffset, n);
+        requireGridFor(dst, rounding);
+        TilePass pass = (i, k, t) -> roundTile(from, srcOffset + i, to, dstOffset + i, rounding, key, rngIndex + i, k, t);
+        runner.run(n, pass);
     }
 
-    private void updateChunk(long from, long to, Tile t) {
-        for (long i = from; i < to; i += Tile.SIZE) {
-            int n = (int) Math.min(Tile.SIZE, to - i);
-            a.load(aOffset + i, t.x, n, t);
-            b.load(bOffset + i, t.u, n, t);
-            TileOps.subtract(t.x, t.u, n);
-            t.toBits(t.x, t.xBits, n);
-            TileOps.roundWeights(t.xBits, n, rounding, weightKey, rngIndex + i);
-            a.storeBits(aOffset + i, t.xBits, n, t);
-        }
+    /** dst = round(src) for n elements from srcAt and dstAt, as bit patterns (rounding keeps NaN payloads). */
+    private static void roundTile(HostArray src, long srcAt, HostArray dst, long dstAt, Rounding rounding, long key,
+                                  long index, int n, Tile t) {
+        src.loadBits(srcAt, t.xBits, n, t);
+        TileOps.roundWeights(t.xBits, n, rounding, weightKey(key), index);
+        dst.storeBits(dstAt, t.xBits, n, t);
     }
 
     @Override
-    public synchronized void applyCompensatedUpdate(INDArray x, long xOffset, INDArray u, long uOffset, INDArray comp,
-                                                    long compOffset, long n) {
-        setOperands(x, xOffset, u, uOffset, n, Rounding.KAHAN, 0, 0);
-        this.comp = compensationOperand(comp, compOffset, n);
-        this.compOffset = compOffset;
-        runner.run(n, compensatedBody);
+    public void applyUpdate(INDArray x, long xOffset, INDArray u, long uOffset, long n,
+                            Rounding rounding, long key, long rngIndex) {
+        HostArray weights = view(x, xOffset, n);
+        HostArray update = view(u, uOffset, n);
+        requireGridFor(x, rounding);
+        TilePass pass = (i, k, t) -> updateTile(weights, xOffset + i, update, uOffset + i, rounding, key, rngIndex + i,
+                k, t);
+        runner.run(n, pass);
     }
 
-    private void compensatedChunk(long from, long to, Tile t) {
-        for (long i = from; i < to; i += Tile.SIZE) {
-            int n = (int) Math.min(Tile.SIZE, to - i);
-            a.load(aOffset + i, t.x, n, t);
-            b.load(bOffset + i, t.u, n, t);
-            loadCompensation(comp, compOffset, i, n, t);
-            TileOps.compensatedUpdate(t.x, t.c, t.u, t.xBits, t.cBits, n, t);
-            a.storeBits(aOffset + i, t.xBits, n, t);
-            storeCompensation(comp, compOffset, i, n, t);
-        }
+    /** x = round(x - u) in FP32 for n elements from xAt and uAt. */
+    private static void updateTile(HostArray x, long xAt, HostArray u, long uAt, Rounding rounding, long key,
+                                   long index, int n, Tile t) {
+        x.load(xAt, t.x, n, t);
+        u.load(uAt, t.u, n, t);
+        TileOps.subtract(t.x, t.u, n);
+        t.toBits(t.x, t.xBits, n);
+        TileOps.roundWeights(t.xBits, n, rounding, weightKey(key), index);
+        x.storeBits(xAt, t.xBits, n, t);
     }
 
-    /** The packed compensation of elements [i, i + n) into t.c; i is even (chunks and tiles have even sizes). */
-    private static void loadCompensation(HostArray h, long offset, long i, int n, Tile t) {
-        h.loadBits(offset + i / 2, t.cPairs, (n + 1) / 2, t);
+    @Override
+    public void applyCompensatedUpdate(INDArray x, long xOffset, INDArray u, long uOffset, INDArray comp,
+                                       long compOffset, long n) {
+        HostArray weights = view(x, xOffset, n);
+        HostArray update = view(u, uOffset, n);
+        requireCompensation(comp, compOffset, n);
+        HostArray compensation = views.get(comp);
+        TilePass pass = (i, k, t) -> {
+            weights.load(xOffset + i, t.x, k, t);
+            update.load(uOffset + i, t.u, k, t);
+            compensatedTile(weights, xOffset + i, compensation, compOffset + i / 2, k, t);
+        };
+        runner.run(n, pass);
+    }
+
+    /**
+     * The Kahan-compensated update of n elements whose weights (t.x) and update (t.u) are loaded: the new weights go
+     * to x from xAt, the new compensation to its packed slots from slotAt.
+     */
+    private static void compensatedTile(HostArray x, long xAt, HostArray comp, long slotAt, int n, Tile t) {
+        comp.loadBits(slotAt, t.cPairs, (n + 1) / 2, t);
         TileOps.unpackPairs(t.cPairs, t.cBits, n);
         t.toFloats(t.cBits, t.c, n);
-    }
-
-    /** t.cBits packed back into the slots of elements [i, i + n). */
-    private static void storeCompensation(HostArray h, long offset, long i, int n, Tile t) {
+        TileOps.compensatedUpdate(t.x, t.c, t.u, t.xBits, t.cBits, n, t);
+        x.storeBits(xAt, t.xBits, n, t);
         TileOps.packPairs(t.cBits, t.cPairs, n);
-        h.storeBits(offset + i / 2, t.cPairs, (n + 1) / 2, t);
-    }
-
-    private HostArray compensationOperand(INDArray array, long offset, long n) {
-        if (offset < 0) {
-            throw new IllegalArgumentException("KAHAN weight rounding needs the offset of its compensation (AdamWStep"
-                    + ".compensationOffset)");
-        }
-        HostArray h = operand(array, offset, Kernels.compensationSlots(n));
-        if (h.isBf16()) {
-            throw new IllegalArgumentException("A Kahan compensation is packed two per 32-bit slot: it needs a FLOAT"
-                    + " array, got BFLOAT16");
-        }
-        return h;
+        comp.storeBits(slotAt, t.cPairs, (n + 1) / 2, t);
     }
 
     @Override
-    public synchronized void adamW(AdamWStep s) {
-        this.grad = operand(s.grad, s.gradOffset, s.length);
-        this.params = operand(s.params, s.paramsOffset, s.length);
-        this.state = operand(s.state, s.mOffset, s.length);
-        if (s.packedMoments && state.isBf16()) {
-            throw new IllegalArgumentException("Packed moments need a FLOAT state array");
-        }
-        if (!s.packedMoments) {
-            operand(s.state, s.vOffset, s.length);
-        }
-        if (s.hasMaster()) {
-            if (state.isBf16()) {
-                throw new IllegalArgumentException("FP32 master weights need a FLOAT state array");
-            }
-            operand(s.state, s.masterOffset, s.length);
-        }
-        if (s.compensated()) {
-            if (s.hasMaster()) {
-                throw new IllegalArgumentException("KAHAN weights and FP32 master weights exclude each other");
-            }
-            compensationOperand(s.state, s.compensationOffset, s.length);
-        }
-        requireGridFor(state, s.stateRounding);
-        if (s.applyToWeights) {
-            requireGridFor(params, s.weightRounding);
-        }
-        this.weightKey = CounterRng.drawKey(s.key, CounterRng.WEIGHT);
-        this.momentKey = CounterRng.drawKey(s.key, CounterRng.MOMENTS);
-        this.adam = s;
-        try {
-            runner.run(s.length, adamBody);
-        } finally {
-            this.adam = null;
-        }
+    public void adamW(AdamWCoefficients c, AdamWOperands o) {
+        requireAdamW(c, o);
+        HostArray grad = views.get(o.grad());
+        HostArray params = views.get(o.params());
+        HostArray state = views.get(o.state().array());
+        TilePass pass = (i, k, t) -> adamWTile(c, o, grad, params, state, i, k, t);
+        runner.run(o.length(), pass);
     }
 
-    private void adamChunk(long from, long to, Tile t) {
-        final AdamWStep s = adam;
-        final boolean readX = s.readsWeights();
-        for (long i = from; i < to; i += Tile.SIZE) {
-            int n = (int) Math.min(Tile.SIZE, to - i);
-            long index = s.rngIndex + i;
-            grad.load(s.gradOffset + i, t.g, n, t);
-            if (s.packedMoments) {
-                state.loadBits(s.mOffset + i, t.xBits, n, t);
-                TileOps.unpack(t.xBits, t.mBits, t.vBits, n);
-                t.toFloats(t.mBits, t.m, n);
-                t.toFloats(t.vBits, t.v, n);
+    /** The fused AdamW pass over elements [i, i + n) of the block; grad, params and state are the operands' views. */
+    private static void adamWTile(AdamWCoefficients c, AdamWOperands o, HostArray grad, HostArray params,
+                                  HostArray state, long i, int n, Tile t) {
+        final AdamWState s = o.state();
+        final long index = o.rngIndex() + i;
+        grad.load(o.gradOffset() + i, t.g, n, t);
+        if (s.packedMoments()) {
+            state.loadBits(s.mOffset() + i, t.xBits, n, t);
+            TileOps.unpack(t.xBits, t.mBits, t.vBits, n);
+            t.toFloats(t.mBits, t.m, n);
+            t.toFloats(t.vBits, t.v, n);
+        } else {
+            state.load(s.mOffset() + i, t.m, n, t);
+            state.load(s.vOffset() + i, t.v, n, t);
+        }
+        if (o.readsWeights(c)) {
+            if (s.hasMaster()) {
+                state.load(s.masterOffset() + i, t.x, n, t);
             } else {
-                state.load(s.mOffset + i, t.m, n, t);
-                state.load(s.vOffset + i, t.v, n, t);
+                params.load(o.paramsOffset() + i, t.x, n, t);
             }
-            if (readX) {
-                if (s.hasMaster()) {
-                    state.load(s.masterOffset + i, t.x, n, t);
-                } else {
-                    params.load(s.paramsOffset + i, t.x, n, t);
-                }
-            }
-            TileOps.adamW(s, t.g, t.m, t.v, t.x, t.u, n);
+        }
+        TileOps.adamW(c, t.g, t.m, t.v, t.x, t.u, n);
 
-            // Moments: round (two 16-bit lanes of one draw) and store.
-            t.toBits(t.m, t.mBits, n);
-            t.toBits(t.v, t.vBits, n);
-            TileOps.roundMoments(t.mBits, t.vBits, n, s.stateRounding, momentKey, index);
-            if (s.packedMoments) {
-                TileOps.pack(t.mBits, t.vBits, t.xBits, n);
-                state.storeBits(s.mOffset + i, t.xBits, n, t);
-            } else {
-                state.storeBits(s.mOffset + i, t.mBits, n, t);
-                state.storeBits(s.vOffset + i, t.vBits, n, t);
-            }
+        // Moments: round (two 16-bit lanes of one draw) and store.
+        t.toBits(t.m, t.mBits, n);
+        t.toBits(t.v, t.vBits, n);
+        TileOps.roundMoments(t.mBits, t.vBits, n, c.stateRounding(), CounterRng.drawKey(c.key(), CounterRng.MOMENTS),
+                index);
+        if (s.packedMoments()) {
+            TileOps.pack(t.mBits, t.vBits, t.xBits, n);
+            state.storeBits(s.mOffset() + i, t.xBits, n, t);
+        } else {
+            state.storeBits(s.mOffset() + i, t.mBits, n, t);
+            state.storeBits(s.vOffset() + i, t.vBits, n, t);
+        }
 
-            if (!s.applyToWeights) {
-                storeUpdate(s.gradOffset + i, t, n);
-                continue;
-            }
-            if (s.compensated()) {
-                loadCompensation(state, s.compensationOffset, i, n, t);
-                TileOps.compensatedUpdate(t.x, t.c, t.u, t.xBits, t.cBits, n, t);
-                params.storeBits(s.paramsOffset + i, t.xBits, n, t);
-                storeCompensation(state, s.compensationOffset, i, n, t);
-                continue;
-            }
+        if (!o.writesWeights()) {
+            storeUpdate(grad, o.gradOffset() + i, n, t);
+        } else if (c.compensated()) {
+            compensatedTile(params, o.paramsOffset() + i, state, s.compensationOffset() + i / 2, n, t);
+        } else {
             // Weights: x - u in FP32, rounded once.
             TileOps.subtract(t.x, t.u, n);
             if (s.hasMaster()) {
-                state.storeFloats(s.masterOffset + i, t.x, n);
+                state.storeFloats(s.masterOffset() + i, t.x, n);
             }
             t.toBits(t.x, t.xBits, n);
-            TileOps.roundWeights(t.xBits, n, s.weightRounding, weightKey, index);
-            params.storeBits(s.paramsOffset + i, t.xBits, n, t);
+            TileOps.roundWeights(t.xBits, n, c.weightRounding(), weightKey(c.key()), index);
+            params.storeBits(o.paramsOffset() + i, t.xBits, n, t);
         }
     }
 
-    /** The update over the gradient: exact in a FLOAT array, rounded to nearest in a BFLOAT16 one. */
-    private void storeUpdate(long at, Tile t, int n) {
+    /** The update (t.u) over the gradient from at: exact in a FLOAT array, rounded to nearest in a BFLOAT16 one. */
+    private static void storeUpdate(HostArray grad, long at, int n, Tile t) {
         if (grad.isBf16()) {
             t.toBits(t.u, t.xBits, n);
             TileOps.roundWeights(t.xBits, n, Rounding.NEAREST, 0, 0);
@@ -249,37 +187,42 @@ public final class HostKernels implements Kernels {
     }
 
     @Override
-    public synchronized boolean allFinite(INDArray array, long offset, long n) {
-        this.a = operand(array, offset, n);
-        this.aOffset = offset;
-        this.finite = true;
-        runner.run(n, finiteBody);
-        return finite;
+    public boolean allFinite(INDArray array, long offset, long n) {
+        FiniteScan scan = new FiniteScan(view(array, offset, n), offset);
+        runner.run(n, scan);
+        return scan.finite;
     }
 
-    private void finiteChunk(long from, long to, Tile t) {
-        for (long i = from; i < to && finite; i += Tile.SIZE) {
-            int n = (int) Math.min(Tile.SIZE, to - i);
-            a.loadBits(aOffset + i, t.xBits, n, t);
-            if (!TileOps.allFinite(t.xBits, n)) {
-                finite = false;
+    /** Scans a run for NaN and Inf; its result is written by whichever thread finds one. */
+    private static final class FiniteScan implements TilePass {
+        private final HostArray values;
+        private final long offset;
+        private volatile boolean finite = true;
+
+        FiniteScan(HostArray values, long offset) {
+            this.values = values;
+            this.offset = offset;
+        }
+
+        @Override
+        public void tile(long i, int n, Tile t) {
+            if (finite) {
+                values.loadBits(offset + i, t.xBits, n, t);
+                if (!TileOps.allFinite(t.xBits, n)) {
+                    finite = false;
+                }
             }
         }
     }
 
-    private HostArray operand(INDArray array, long offset, long n) {
-        HostArray h = cache.get(array);
-        if (offset < 0 || n < 0 || offset + n > h.length()) {
-            throw new IndexOutOfBoundsException("Run [" + offset + ", " + (offset + n) + ") is outside an array of length "
-                    + h.length());
-        }
-        return h;
+    private static long weightKey(long key) {
+        return CounterRng.drawKey(key, CounterRng.WEIGHT);
     }
 
-    private static void requireGridFor(HostArray destination, Rounding rounding) {
-        if (destination.isBf16() && rounding == Rounding.NONE) {
-            throw new IllegalArgumentException("Values stored in a BFLOAT16 array must be rounded (STOCHASTIC or NEAREST),"
-                    + " not NONE");
-        }
+    /** The host view of an array, checked to hold the run [offset, offset + n). */
+    private HostArray view(INDArray array, long offset, long n) {
+        HostArray h = views.get(array);
+        requireRun(array, offset, n);
+        return h;
     }
 }

@@ -37,8 +37,8 @@ public interface Kernels {
         return (n + 1) / 2;
     }
 
-    /** One fused AdamW pass. */
-    void adamW(AdamWStep step);
+    /** One fused AdamW pass over one block: the step's coefficients applied to the block's operands. */
+    void adamW(AdamWCoefficients coefficients, AdamWOperands operands);
 
     /** True when no element of the run is NaN or infinite. */
     boolean allFinite(INDArray a, long offset, long n);

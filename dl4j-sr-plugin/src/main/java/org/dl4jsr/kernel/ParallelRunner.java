@@ -8,8 +8,8 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * Runs one chunked loop at a time on a fixed set of threads (the calling thread works too). Chunks are handed out
  * dynamically, which is safe for determinism because every element's result depends only on its own index.
- * Nothing is allocated per call: the loop body is a long-lived object and per-thread scratch {@link Tile}s are
- * created once.
+ * The runner allocates nothing per call: per-thread scratch {@link Tile}s are created once, and the body is the
+ * caller's (one small object per pass at most).
  */
 public final class ParallelRunner {
 

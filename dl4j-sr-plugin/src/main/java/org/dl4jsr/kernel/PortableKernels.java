@@ -1,5 +1,6 @@
 package org.dl4jsr.kernel;
 
+import java.util.function.Supplier;
 import org.dl4jsr.rounding.Bf16;
 import org.dl4jsr.rounding.Rounding;
 import static org.dl4jsr.rounding.Bf16.HIGH_HALF;
@@ -9,6 +10,11 @@ import static org.dl4jsr.rounding.Bf16.SIGN;
 import org.dl4jsr.rounding.CounterRng;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import static org.dl4jsr.kernel.OperandChecks.requireAdamW;
+import static org.dl4jsr.kernel.OperandChecks.requireCompensation;
+import static org.dl4jsr.kernel.OperandChecks.requireGridFor;
+import static org.dl4jsr.kernel.OperandChecks.requireKernelArray;
+import static org.dl4jsr.kernel.OperandChecks.requireRun;
 import org.nd4j.linalg.api.ops.custom.BitCast;
 import org.nd4j.linalg.api.ops.impl.controlflow.Select;
 import org.nd4j.linalg.api.ops.impl.reduce.longer.MatchCondition;
@@ -17,7 +23,6 @@ import org.nd4j.linalg.api.ops.impl.transforms.custom.BitwiseOr;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.BitwiseXor;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.RShiftBits;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.ShiftBits;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.indexing.conditions.Conditions;
@@ -51,13 +56,7 @@ public final class PortableKernels implements Kernels {
     public void round(INDArray src, long srcOffset, INDArray dst, long dstOffset, long n,
                       Rounding rounding, long key, long rngIndex) {
         INDArray in = run(src, srcOffset, n);
-        INDArray out = run(dst, dstOffset, n);
-        requireGridFor(out, rounding);
-        if (n == 0) {
-            return;
-        }
-        INDArray random = rounding == Rounding.STOCHASTIC ? low16(draw(key, CounterRng.WEIGHT, rngIndex, n)) : null;
-        store(out, roundBits(bits(load(in)), rounding, random));
+        storeRounded(run(dst, dstOffset, n), n, () -> load(in), rounding, key, rngIndex);
     }
 
     @Override
@@ -65,13 +64,21 @@ public final class PortableKernels implements Kernels {
                             Rounding rounding, long key, long rngIndex) {
         INDArray xRun = run(x, xOffset, n);
         INDArray uRun = run(u, uOffset, n);
-        requireGridFor(xRun, rounding);
+        storeRounded(xRun, n, () -> load(xRun).sub(load(uRun)), rounding, key, rngIndex);
+    }
+
+    /**
+     * Stores FP32 values into a run of n elements, rounded with the weight draw of the key for elements rngIndex
+     * onwards: checks first that the run can hold them, and computes nothing for an empty run.
+     */
+    private static void storeRounded(INDArray out, long n, Supplier<INDArray> values, Rounding rounding, long key,
+                                     long rngIndex) {
+        requireGridFor(out, rounding);
         if (n == 0) {
             return;
         }
-        INDArray updated = load(xRun).sub(load(uRun));
         INDArray random = rounding == Rounding.STOCHASTIC ? low16(draw(key, CounterRng.WEIGHT, rngIndex, n)) : null;
-        store(xRun, roundBits(bits(updated), rounding, random));
+        store(out, roundBits(bits(values.get()), rounding, random));
     }
 
     @Override
@@ -106,14 +113,7 @@ public final class PortableKernels implements Kernels {
 
     /** The packed compensation of n elements: (n + 1) / 2 slots of a FLOAT array. */
     private static INDArray compensationRun(INDArray comp, long offset, long n) {
-        if (offset < 0) {
-            throw new IllegalArgumentException("KAHAN weight rounding needs the offset of its compensation (AdamWStep"
-                    + ".compensationOffset)");
-        }
-        if (comp.dataType() != DataType.FLOAT) {
-            throw new IllegalArgumentException("A Kahan compensation is packed two per 32-bit slot: it needs a FLOAT"
-                    + " array, got " + comp.dataType());
-        }
+        requireCompensation(comp, offset, n);
         return run(comp, offset, Kernels.compensationSlots(n));
     }
 
@@ -135,35 +135,16 @@ public final class PortableKernels implements Kernels {
     }
 
     @Override
-    public void adamW(AdamWStep s) {
-        // Same checks, in the same order, as HostKernels.adamW.
-        final long n = s.length;
-        INDArray grad = run(s.grad, s.gradOffset, n);
-        INDArray params = run(s.params, s.paramsOffset, n);
-        INDArray mRun = run(s.state, s.mOffset, n);
-        boolean bf16State = s.state.dataType() == DataType.BFLOAT16;
-        if (s.packedMoments && bf16State) {
-            throw new IllegalArgumentException("Packed moments need a FLOAT state array");
-        }
-        INDArray vRun = s.packedMoments ? null : run(s.state, s.vOffset, n);
-        INDArray master = null;
-        if (s.hasMaster()) {
-            if (bf16State) {
-                throw new IllegalArgumentException("FP32 master weights need a FLOAT state array");
-            }
-            master = run(s.state, s.masterOffset, n);
-        }
-        INDArray compensation = null;
-        if (s.compensated()) {
-            if (master != null) {
-                throw new IllegalArgumentException("KAHAN weights and FP32 master weights exclude each other");
-            }
-            compensation = compensationRun(s.state, s.compensationOffset, n);
-        }
-        requireGridFor(mRun, s.stateRounding);
-        if (s.applyToWeights) {
-            requireGridFor(params, s.weightRounding);
-        }
+    public void adamW(AdamWCoefficients c, AdamWOperands o) {
+        requireAdamW(c, o);
+        final long n = o.length();
+        final AdamWState s = o.state();
+        INDArray grad = run(o.grad(), o.gradOffset(), n);
+        INDArray params = run(o.params(), o.paramsOffset(), n);
+        INDArray mRun = run(s.array(), s.mOffset(), n);
+        INDArray vRun = s.packedMoments() ? null : run(s.array(), s.vOffset(), n);
+        INDArray master = s.hasMaster() ? run(s.array(), s.masterOffset(), n) : null;
+        INDArray compensation = c.compensated() ? compensationRun(s.array(), s.compensationOffset(), n) : null;
         if (n == 0) {
             return;
         }
@@ -172,7 +153,7 @@ public final class PortableKernels implements Kernels {
         INDArray g = load(grad);
         INDArray m;
         INDArray v;
-        if (s.packedMoments) {
+        if (s.packedMoments()) {
             INDArray slots = bits(load(mRun));
             m = floats(and(slots, HIGH_HALF));
             // Shifted from a non-negative operand, so moving a bit into the sign is defined C++ (not overflow).
@@ -181,29 +162,29 @@ public final class PortableKernels implements Kernels {
             m = load(mRun);
             v = load(vRun);
         }
-        INDArray x = s.readsWeights() ? load(master != null ? master : params) : null;
+        INDArray x = o.readsWeights(c) ? load(master != null ? master : params) : null;
 
         // The AdamW rule in FP32, one ND4J op per TileOps.adamW operation and in its order: each op rounds once,
         // like Java, so nothing can be fused or reassociated.
-        m = m.mul(s.beta1).add(g.mul(s.oneMinusBeta1));
-        v = v.mul(s.beta2).add(g.mul(g).mul(s.oneMinusBeta2));
-        INDArray u = m.mul(s.alpha).div(Transforms.sqrt(v, true).add(s.epsilon));
-        if (s.lrWeightDecay != 0f) {
-            u = u.add(x.mul(s.lrWeightDecay));
+        m = m.mul(c.beta1()).add(g.mul(c.oneMinusBeta1()));
+        v = v.mul(c.beta2()).add(g.mul(g).mul(c.oneMinusBeta2()));
+        INDArray u = m.mul(c.alpha()).div(Transforms.sqrt(v, true).add(c.epsilon()));
+        if (c.lrWeightDecay() != 0f) {
+            u = u.add(x.mul(c.lrWeightDecay()));
         }
-        INDArray newX = s.applyToWeights && !s.compensated() ? x.sub(u) : null;
+        INDArray newX = o.writesWeights() && !c.compensated() ? x.sub(u) : null;
 
         // Moments: one draw, m rounds with its low and v with its high 16 bits.
         INDArray mRandom = null;
         INDArray vRandom = null;
-        if (s.stateRounding == Rounding.STOCHASTIC) {
-            INDArray r = draw(s.key, CounterRng.MOMENTS, s.rngIndex, n);
+        if (c.stateRounding() == Rounding.STOCHASTIC) {
+            INDArray r = draw(c.key(), CounterRng.MOMENTS, o.rngIndex(), n);
             mRandom = low16(r);
             vRandom = shr(r, 16).castTo(DataType.INT32);
         }
-        INDArray mBits = roundBits(bits(m), s.stateRounding, mRandom);
-        INDArray vBits = roundBits(bits(v), s.stateRounding, vRandom);
-        if (s.packedMoments) {
+        INDArray mBits = roundBits(bits(m), c.stateRounding(), mRandom);
+        INDArray vBits = roundBits(bits(v), c.stateRounding(), vRandom);
+        if (s.packedMoments()) {
             // m in the high half, v in the low half; the mask makes the arithmetic shift logical.
             store(mRun, or(and(mBits, HIGH_HALF), and(shr(vBits, 16), 0xFFFF)));
         } else {
@@ -211,8 +192,8 @@ public final class PortableKernels implements Kernels {
             store(vRun, vBits);
         }
 
-        if (!s.applyToWeights) {
-            // A BFLOAT16 gradient array can only hold the update rounded to nearest (see AdamWStep).
+        if (!o.writesWeights()) {
+            // A BFLOAT16 gradient array can only hold the update rounded to nearest (see AdamWOperands.grad).
             store(grad, grad.dataType() == DataType.BFLOAT16 ? roundBits(bits(u), Rounding.NEAREST, null) : bits(u));
             return;
         }
@@ -223,9 +204,7 @@ public final class PortableKernels implements Kernels {
         if (master != null) {
             master.assign(newX);
         }
-        INDArray wRandom = s.weightRounding == Rounding.STOCHASTIC
-                ? low16(draw(s.key, CounterRng.WEIGHT, s.rngIndex, n)) : null;
-        store(params, roundBits(bits(newX), s.weightRounding, wRandom));
+        storeRounded(params, n, () -> newX, c.weightRounding(), c.key(), o.rngIndex());
     }
 
     @Override
@@ -308,19 +287,8 @@ public final class PortableKernels implements Kernels {
 
     /** The view of elements [offset, offset + n) of a contiguous FLOAT or BFLOAT16 array, in buffer order. */
     private static INDArray run(INDArray array, long offset, long n) {
-        DataType type = array.dataType();
-        if (type != DataType.FLOAT && type != DataType.BFLOAT16) {
-            throw new IllegalArgumentException("BF16 kernels work on FLOAT or BFLOAT16 arrays, got " + type);
-        }
-        if (!Shape.isContiguousInBuffer(array)) {
-            throw new IllegalArgumentException("BF16 kernels need contiguous arrays, got shape "
-                    + java.util.Arrays.toString(array.shape()) + " with strides "
-                    + java.util.Arrays.toString(array.stride()));
-        }
-        if (offset < 0 || n < 0 || offset + n > array.length()) {
-            throw new IndexOutOfBoundsException("Run [" + offset + ", " + (offset + n)
-                    + ") is outside an array of length " + array.length());
-        }
+        requireKernelArray(array);
+        requireRun(array, offset, n);
         // Flattening in the array's own order follows the buffer, as HostKernels does; enforceView: writes must land.
         INDArray flat = array.reshape(array.ordering(), true, array.length());
         return flat.get(NDArrayIndex.interval(offset, offset + n));
@@ -337,13 +305,6 @@ public final class PortableKernels implements Kernels {
      */
     private static void store(INDArray run, INDArray bits) {
         run.assign(floats(bits));
-    }
-
-    private static void requireGridFor(INDArray destination, Rounding rounding) {
-        if (destination.dataType() == DataType.BFLOAT16 && rounding == Rounding.NONE) {
-            throw new IllegalArgumentException("Values stored in a BFLOAT16 array must be rounded (STOCHASTIC or"
-                    + " NEAREST), not NONE");
-        }
     }
 
     // ---- Thin wrappers over ND4J ops ----

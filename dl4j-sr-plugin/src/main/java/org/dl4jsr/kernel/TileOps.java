@@ -20,26 +20,13 @@ final class TileOps {
 
     /**
      * x[k] = round(x[k]) on FP32 bit patterns; stochastic rounding draws {@code CounterRng.weightBits} for element
-     * {@code index + k} (the hash is computed in the same loop, which HotSpot vectorises).
+     * {@code index + k}.
      */
     static void roundWeights(int[] x, int n, Rounding rounding, long weightDrawKey, long index) {
         switch (rounding) {
-            case STOCHASTIC: {
-                final int base = (int) index;
-                final int stride = CounterRng.stride(weightDrawKey);
-                final int offset = CounterRng.offset(weightDrawKey);
-                final int[] iota = Tile.IOTA;
-                if (allOrdinary(x, n)) {
-                    for (int k = 0; k < n; k++) {
-                        x[k] = (x[k] + (CounterRng.hash32((base + iota[k]) * stride + offset) & 0xFFFF)) & HIGH_HALF;
-                    }
-                } else {
-                    for (int k = 0; k < n; k++) {
-                        x[k] = stochastic(x[k], CounterRng.hash32((base + iota[k]) * stride + offset));
-                    }
-                }
+            case STOCHASTIC:
+                stochasticWeights(x, n, weightDrawKey, index);
                 break;
-            }
             case NEAREST:
                 for (int k = 0; k < n; k++) {
                     x[k] = nearestEven(x[k]);
@@ -55,29 +42,29 @@ final class TileOps {
         }
     }
 
+    /** Stochastic rounding of x with the draws of elements index + k (hashed in the same loop, which vectorises). */
+    private static void stochasticWeights(int[] x, int n, long drawKey, long index) {
+        final int base = (int) index;
+        final int stride = CounterRng.stride(drawKey);
+        final int offset = CounterRng.offset(drawKey);
+        final int[] iota = Tile.IOTA;
+        if (allOrdinary(x, n)) {
+            for (int k = 0; k < n; k++) {
+                x[k] = (x[k] + (CounterRng.hash32((base + iota[k]) * stride + offset) & 0xFFFF)) & HIGH_HALF;
+            }
+        } else {
+            for (int k = 0; k < n; k++) {
+                x[k] = stochastic(x[k], CounterRng.hash32((base + iota[k]) * stride + offset));
+            }
+        }
+    }
+
     /** m[k], v[k] = round(...): one moments draw per element, its low 16 bits for m and high 16 bits for v. */
     static void roundMoments(int[] m, int[] v, int n, Rounding rounding, long momentDrawKey, long index) {
         switch (rounding) {
-            case STOCHASTIC: {
-                final int base = (int) index;
-                final int stride = CounterRng.stride(momentDrawKey);
-                final int offset = CounterRng.offset(momentDrawKey);
-                final int[] iota = Tile.IOTA;
-                if (allOrdinary(m, n) && allOrdinary(v, n)) {
-                    for (int k = 0; k < n; k++) {
-                        int r = CounterRng.hash32((base + iota[k]) * stride + offset);
-                        m[k] = (m[k] + (r & 0xFFFF)) & HIGH_HALF;
-                        v[k] = (v[k] + (r >>> 16)) & HIGH_HALF;
-                    }
-                } else {
-                    for (int k = 0; k < n; k++) {
-                        int r = CounterRng.hash32((base + iota[k]) * stride + offset);
-                        m[k] = stochastic(m[k], r);
-                        v[k] = stochastic(v[k], r >>> 16);
-                    }
-                }
+            case STOCHASTIC:
+                stochasticMoments(m, v, n, momentDrawKey, index);
                 break;
-            }
             case NEAREST:
                 for (int k = 0; k < n; k++) {
                     m[k] = nearestEven(m[k]);
@@ -88,6 +75,27 @@ final class TileOps {
                 break;
             default:
                 throw new IllegalArgumentException("Moments are rounded STOCHASTIC, NEAREST or NONE, not " + rounding);
+        }
+    }
+
+    /** Stochastic rounding of m and v with the two halves of one draw per element, hashed once. */
+    private static void stochasticMoments(int[] m, int[] v, int n, long drawKey, long index) {
+        final int base = (int) index;
+        final int stride = CounterRng.stride(drawKey);
+        final int offset = CounterRng.offset(drawKey);
+        final int[] iota = Tile.IOTA;
+        if (allOrdinary(m, n) && allOrdinary(v, n)) {
+            for (int k = 0; k < n; k++) {
+                int r = CounterRng.hash32((base + iota[k]) * stride + offset);
+                m[k] = (m[k] + (r & 0xFFFF)) & HIGH_HALF;
+                v[k] = (v[k] + (r >>> 16)) & HIGH_HALF;
+            }
+        } else {
+            for (int k = 0; k < n; k++) {
+                int r = CounterRng.hash32((base + iota[k]) * stride + offset);
+                m[k] = stochastic(m[k], r);
+                v[k] = stochastic(v[k], r >>> 16);
+            }
         }
     }
 
@@ -138,9 +146,9 @@ final class TileOps {
      * Not bit-identical to the op (its C++ loop may contract or order operations differently): weights agree within
      * FP32 rounding (AdamWSREquivalenceTest bounds the difference).
      */
-    static void adamW(AdamWStep s, float[] g, float[] m, float[] v, float[] x, float[] u, int n) {
-        final float b1 = s.beta1, b2 = s.beta2, c1 = s.oneMinusBeta1, c2 = s.oneMinusBeta2;
-        final float alpha = s.alpha, eps = s.epsilon, lrWd = s.lrWeightDecay;
+    static void adamW(AdamWCoefficients c, float[] g, float[] m, float[] v, float[] x, float[] u, int n) {
+        final float b1 = c.beta1(), b2 = c.beta2(), c1 = c.oneMinusBeta1(), c2 = c.oneMinusBeta2();
+        final float alpha = c.alpha(), eps = c.epsilon(), lrWd = c.lrWeightDecay();
         if (lrWd != 0f) {
             for (int k = 0; k < n; k++) {
                 float gk = g[k];

@@ -2,7 +2,9 @@ package org.dl4jsr.training;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.dl4jsr.kernel.AdamWStep;
+import org.dl4jsr.kernel.AdamWCoefficients;
+import org.dl4jsr.kernel.AdamWOperands;
+import org.dl4jsr.kernel.AdamWState;
 import org.dl4jsr.kernel.Kernels;
 import org.dl4jsr.rounding.Bf16;
 import org.dl4jsr.rounding.Rounding;
@@ -28,7 +30,6 @@ public final class AdamWSRUpdater extends SrGradientUpdater<AdamWConfig> {
     public static final String STATE_COMPENSATION = "C";
 
     private final AdamWConfig config;
-    private final AdamWStep step = new AdamWStep();
     private INDArray state;
     private AdamWStateLayout layout;
     private long n;
@@ -293,43 +294,37 @@ public final class AdamWSRUpdater extends SrGradientUpdater<AdamWConfig> {
         if (n != b.length()) {
             throw new IllegalStateException("AdamWSR state holds " + n + " parameters, its block has " + b.length());
         }
-        double lr = config.getLearningRate(iteration, epoch);
-        double t = iteration + 1.0;
-        double alpha = lr * Math.sqrt(1 - Math.pow(config.getBeta2(), t)) / (1 - Math.pow(config.getBeta1(), t));
-        AdamWStep s = this.step;
-        if (step.isFlatGradientView(gradient, b.start())) {
-            s.grad = step.gradients();
-            s.gradOffset = b.start();
-        } else {
-            s.grad = gradient;
-            s.gradOffset = 0;
-        }
-        s.params = step.params();
-        s.paramsOffset = b.start();
-        s.state = state;
-        s.mOffset = layout.momentsOffset();
-        s.vOffset = n;
-        s.packedMoments = layout.packed();
-        s.masterOffset = layout.hasMaster() ? masterOffset() : -1;
-        s.compensationOffset = layout.hasCompensation() ? layout.compensationOffset() : -1;
-        s.length = n;
-        s.beta1 = (float) config.getBeta1();
-        s.beta2 = (float) config.getBeta2();
-        s.oneMinusBeta1 = 1f - s.beta1; // in FP32, as ND4J's adam_updater computes it
-        s.oneMinusBeta2 = 1f - s.beta2;
-        s.alpha = (float) alpha;
-        s.epsilon = (float) config.getEpsilon();
-        s.lrWeightDecay = (float) (lr * config.getWeightDecay());
-        s.weightRounding = config.getWeightRounding();
-        s.stateRounding = config.getStateRounding();
-        s.applyToWeights = step.canWriteWeights(b);
-        s.key = step.updateKey(b.seed());
-        s.rngIndex = b.start();
-        step.kernels().adamW(s);
-        s.grad = null;
-        if (s.applyToWeights) {
+        AdamWCoefficients coefficients = coefficients(config.getLearningRate(iteration, epoch), iteration,
+                step.updateKey(b.seed()));
+        boolean flat = step.isFlatGradientView(gradient, b.start());
+        AdamWOperands operands = new AdamWOperands(flat ? step.gradients() : gradient, flat ? b.start() : 0,
+                step.params(), b.start(), stateOperands(), n, b.start(),
+                step.canWriteWeights(b) ? AdamWOperands.Output.WEIGHTS : AdamWOperands.Output.UPDATE);
+        step.kernels().adamW(coefficients, operands);
+        if (operands.output() == AdamWOperands.Output.WEIGHTS) {
             step.weightsWritten(b);
         }
+    }
+
+    /** The coefficients of the step after {@code iteration} steps, in FP32 as ND4J's adam_updater computes them. */
+    private AdamWCoefficients coefficients(double lr, int iteration, long key) {
+        double t = iteration + 1.0;
+        double alpha = lr * Math.sqrt(1 - Math.pow(config.getBeta2(), t)) / (1 - Math.pow(config.getBeta1(), t));
+        float beta1 = (float) config.getBeta1();
+        float beta2 = (float) config.getBeta2();
+        return new AdamWCoefficients(beta1, beta2, 1f - beta1, 1f - beta2, (float) alpha,
+                (float) config.getEpsilon(), (float) (lr * config.getWeightDecay()),
+                config.getWeightRounding(), config.getStateRounding(), key);
+    }
+
+    /** Where this block's state lives in its state array, as {@link AdamWStateLayout} says. */
+    private AdamWState stateOperands() {
+        AdamWState moments = layout.packed() ? AdamWState.packed(state, layout.momentsOffset())
+                : AdamWState.separate(state, layout.momentsOffset(), n);
+        if (layout.hasMaster()) {
+            return moments.withMaster(layout.masterOffset());
+        }
+        return layout.hasCompensation() ? moments.withCompensation(layout.compensationOffset()) : moments;
     }
 
     @Override

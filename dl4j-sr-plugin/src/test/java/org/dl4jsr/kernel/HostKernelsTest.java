@@ -212,21 +212,8 @@ class HostKernelsTest {
             v[i] = Bf16.roundNearestEven((float) (rnd.nextDouble() * 1e-4));
             x[i] = Bf16.roundNearestEven((float) rnd.nextGaussian());
         }
-        AdamWStep s = new AdamWStep();
-        s.beta1 = 0.9f;
-        s.beta2 = 0.999f;
-        s.oneMinusBeta1 = 0.1f;
-        s.oneMinusBeta2 = 0.001f;
-        s.alpha = 3e-3f;
-        s.epsilon = 1e-8f;
-        s.lrWeightDecay = 1e-4f;
-        s.weightRounding = Rounding.STOCHASTIC;
-        s.stateRounding = stateRounding;
-        s.applyToWeights = applyToWeights;
-        s.key = KEY;
-        s.rngIndex = 1000;
-        s.length = n;
-        s.packedMoments = packed;
+        AdamWCoefficients c = new AdamWCoefficients(0.9f, 0.999f, 0.1f, 0.001f, 3e-3f, 1e-8f, 1e-4f,
+                Rounding.STOCHASTIC, stateRounding, KEY);
         long stateLen = (packed ? n : 2L * n) + (master ? n : 0);
         INDArray state = Nd4j.create(type, stateLen);
         if (packed) {
@@ -238,16 +225,14 @@ class HostKernelsTest {
         } else {
             state.assign(Nd4j.createFromArray(concat(concat(m, v), master ? x : new float[0])).castTo(type));
         }
-        s.mOffset = 0;
-        s.vOffset = n;
-        s.masterOffset = master ? (packed ? n : 2L * n) : -1;
+        long masterOffset = master ? (packed ? n : 2L * n) : -1;
         INDArray grad = Nd4j.createFromArray(g).castTo(type == DataType.BFLOAT16 ? DataType.BFLOAT16 : DataType.FLOAT);
         float[] gUsed = grad.castTo(DataType.FLOAT).data().asFloat();
         INDArray params = Nd4j.createFromArray(x).castTo(type);
-        s.grad = grad;
-        s.params = params;
-        s.state = state;
-        kernels(2).adamW(s);
+        AdamWState moments = packed ? AdamWState.packed(state, 0) : AdamWState.separate(state, 0, n);
+        AdamWOperands o = new AdamWOperands(grad, 0, params, 0, master ? moments.withMaster(masterOffset) : moments,
+                n, 1000, applyToWeights ? AdamWOperands.Output.WEIGHTS : AdamWOperands.Output.UPDATE);
+        kernels(2).adamW(c, o);
 
         int[] stateBits = bitsOf(state);
         int[] paramBits = bitsOf(params);
@@ -272,7 +257,7 @@ class HostKernelsTest {
             }
             float xi = x[i] - ui;
             if (master) {
-                assertEquals(Float.floatToRawIntBits(xi), stateBits[(int) s.masterOffset + i], "master " + i);
+                assertEquals(Float.floatToRawIntBits(xi), stateBits[(int) masterOffset + i], "master " + i);
             }
             assertEquals(round(xi, Rounding.STOCHASTIC, CounterRng.weightBits(KEY, idx)), paramBits[i], "weight " + i);
         }
@@ -303,7 +288,72 @@ class HostKernelsTest {
         return c;
     }
 
-    /** After warm-up, a pass allocates nothing on the Java heap (no per-step garbage from the plugin's hot path). */
+    /**
+     * One instance called from several threads at once (no lock around a pass: each carries its own operands) gives
+     * the bits, and the NaN/Inf answers, of the same calls made one after another.
+     */
+    @Test
+    void concurrentCallsGiveTheResultsOfSequentialCalls() throws Exception {
+        int n = 3 * (int) ParallelRunner.CHUNK + 17; // several chunks, so the runner's threads take part
+        int callers = 4;
+        INDArray[] xs = new INDArray[callers];
+        INDArray[] us = new INDArray[callers];
+        INDArray[] sequential = new INDArray[callers];
+        SplittableRandom rnd = new SplittableRandom(31);
+        for (int c = 0; c < callers; c++) {
+            float[] x = new float[n];
+            float[] u = new float[n];
+            for (int i = 0; i < n; i++) {
+                x[i] = Bf16.roundNearestEven((float) rnd.nextGaussian());
+                u[i] = (float) (rnd.nextGaussian() * 1e-3);
+            }
+            if (c % 2 == 1) {
+                u[1000 * c] = Float.NaN;
+            }
+            xs[c] = Nd4j.createFromArray(x);
+            us[c] = Nd4j.createFromArray(u);
+            sequential[c] = xs[c].dup();
+        }
+        HostKernels shared = kernels(2);
+        boolean[] finite = new boolean[callers];
+        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(callers);
+        try {
+            java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (int c = 0; c < callers; c++) {
+                final int caller = c;
+                done.add(pool.submit(() -> {
+                    start.await();
+                    for (int r = 0; r < 10; r++) {
+                        shared.applyUpdate(xs[caller], 0, us[caller], 0, n, Rounding.STOCHASTIC,
+                                CounterRng.key(caller, r, 0), 0);
+                        finite[caller] = shared.allFinite(us[caller], 0, n);
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (java.util.concurrent.Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        HostKernels alone = kernels(2);
+        for (int c = 0; c < callers; c++) {
+            for (int r = 0; r < 10; r++) {
+                alone.applyUpdate(sequential[c], 0, us[c], 0, n, Rounding.STOCHASTIC, CounterRng.key(c, r, 0), 0);
+            }
+            assertArrayEquals(bitsOf(sequential[c]), bitsOf(xs[c]), "caller " + c);
+            assertEquals(c % 2 == 0, finite[c], "allFinite of caller " + c);
+            assertEquals(c % 2 == 0, alone.allFinite(us[c], 0, n), "allFinite alone, caller " + c);
+        }
+    }
+
+    /**
+     * After warm-up, a pass allocates on the Java heap at most its small pass object (the lambda holding its operands):
+     * no per-tile or per-element garbage from the plugin's hot path.
+     */
     @Test
     void hotPathDoesNotAllocate() {
         int n = 1 << 20;
@@ -311,28 +361,20 @@ class HostKernelsTest {
         INDArray x = Nd4j.rand(DataType.FLOAT, n);
         INDArray u = Nd4j.rand(DataType.FLOAT, n).muli(1e-3);
         INDArray state = Nd4j.zeros(DataType.FLOAT, 2L * n);
-        AdamWStep s = new AdamWStep();
-        s.grad = u;
-        s.params = x;
-        s.state = state;
-        s.vOffset = n;
-        s.length = n;
-        s.beta1 = 0.9f;
-        s.beta2 = 0.999f;
-        s.oneMinusBeta1 = 0.1f;
-        s.oneMinusBeta2 = 0.001f;
-        s.alpha = 1e-3f;
-        s.epsilon = 1e-8f;
+        AdamWCoefficients c = new AdamWCoefficients(0.9f, 0.999f, 0.1f, 0.001f, 1e-3f, 1e-8f, 0f,
+                Rounding.STOCHASTIC, Rounding.STOCHASTIC, 0);
+        AdamWOperands o = new AdamWOperands(u, 0, x, 0, AdamWState.separate(state, 0, n), n, 0,
+                AdamWOperands.Output.WEIGHTS);
         for (int i = 0; i < 50; i++) {
             k.applyUpdate(x, 0, u, 0, n, Rounding.STOCHASTIC, i, 0);
-            k.adamW(s);
+            k.adamW(c, o);
             k.allFinite(u, 0, n);
         }
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long before = mx.getThreadAllocatedBytes(Thread.currentThread().getId());
         for (int i = 0; i < 20; i++) {
             k.applyUpdate(x, 0, u, 0, n, Rounding.STOCHASTIC, i, 0);
-            k.adamW(s);
+            k.adamW(c, o);
             k.allFinite(u, 0, n);
         }
         long allocated = mx.getThreadAllocatedBytes(Thread.currentThread().getId()) - before;

@@ -230,28 +230,13 @@ class KahanUpdateTest {
                 g[i] = (float) (r.nextGaussian() * 1e-2);
             }
             INDArray grad = Nd4j.createFromArray(g);
-            AdamWStep s = new AdamWStep();
-            s.grad = grad;
-            s.params = params;
-            s.state = state;
-            s.mOffset = 0;
-            s.vOffset = n;
-            s.packedMoments = packed;
-            s.compensationOffset = momentValues;
-            s.length = n;
-            s.beta1 = 0.9f;
-            s.beta2 = 0.999f;
-            s.oneMinusBeta1 = 1f - s.beta1;
-            s.oneMinusBeta2 = 1f - s.beta2;
-            s.alpha = (float) (1e-3 * Math.sqrt(1 - Math.pow(0.999, t)) / (1 - Math.pow(0.9, t)));
-            s.epsilon = 1e-8f;
-            s.lrWeightDecay = 1e-4f;
-            s.weightRounding = Rounding.KAHAN;
-            s.stateRounding = stateRounding;
-            s.applyToWeights = fused;
-            s.key = CounterRng.key(5, t, 0);
-            s.rngIndex = 1000;
-            k.adamW(s);
+            AdamWState moments = packed ? AdamWState.packed(state, 0) : AdamWState.separate(state, 0, n);
+            AdamWOperands o = new AdamWOperands(grad, 0, params, 0, moments.withCompensation(momentValues), n, 1000,
+                    fused ? AdamWOperands.Output.WEIGHTS : AdamWOperands.Output.UPDATE);
+            AdamWCoefficients c = new AdamWCoefficients(0.9f, 0.999f, 1f - 0.9f, 1f - 0.999f,
+                    (float) (1e-3 * Math.sqrt(1 - Math.pow(0.999, t)) / (1 - Math.pow(0.9, t))), 1e-8f, 1e-4f,
+                    Rounding.KAHAN, stateRounding, CounterRng.key(5, t, 0));
+            k.adamW(c, o);
             if (!fused) {
                 k.applyCompensatedUpdate(params, 0, grad, 0, state, momentValues, n);
             }

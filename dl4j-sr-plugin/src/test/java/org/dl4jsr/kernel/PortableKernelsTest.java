@@ -268,7 +268,8 @@ class PortableKernelsTest {
     /** One AdamW layout; every array exists twice (host, portable) with the same contents. */
     private final class AdamCase {
         final String what;
-        final AdamWStep[] steps = {new AdamWStep(), new AdamWStep()};
+        final AdamWOperands[] operands = new AdamWOperands[2];
+        final AdamWCoefficients coefficients;
         final int[] grad;
         final int[] params;
         final int[] state;
@@ -326,44 +327,28 @@ class PortableKernelsTest {
             INDArray[] ss = pair(stateType, state);
             int t = 7;
             float lr = 1e-3f;
+            coefficients = new AdamWCoefficients(0.9f, 0.999f, 1f - 0.9f, 1f - 0.999f,
+                    (float) (lr * Math.sqrt(1 - Math.pow(0.999, t)) / (1 - Math.pow(0.9, t))), 1e-8f, lr * weightDecay,
+                    weightRounding, stateRounding, KEY);
             for (int k = 0; k < 2; k++) {
-                AdamWStep st = steps[k];
-                st.grad = gs[k];
-                st.gradOffset = PAD;
-                st.params = ps[k];
-                st.paramsOffset = PAD + 5;
-                st.state = ss[k];
-                st.mOffset = mOffset;
-                st.vOffset = vOffset;
-                st.packedMoments = packed;
-                st.masterOffset = masterOffset;
-                st.length = n;
-                st.beta1 = 0.9f;
-                st.beta2 = 0.999f;
-                st.oneMinusBeta1 = 1f - 0.9f;
-                st.oneMinusBeta2 = 1f - 0.999f;
-                st.alpha = (float) (lr * Math.sqrt(1 - Math.pow(0.999, t)) / (1 - Math.pow(0.9, t)));
-                st.epsilon = 1e-8f;
-                st.lrWeightDecay = lr * weightDecay;
-                st.stateRounding = stateRounding;
-                st.weightRounding = weightRounding;
-                st.applyToWeights = applyToWeights;
-                st.key = KEY;
-                st.rngIndex = RNG_INDEX;
+                operands[k] = new AdamWOperands(gs[k], PAD, ps[k], PAD + 5,
+                        new AdamWState(ss[k], mOffset, vOffset, packed, masterOffset, -1), n, RNG_INDEX,
+                        applyToWeights ? AdamWOperands.Output.WEIGHTS : AdamWOperands.Output.UPDATE);
             }
         }
 
         void check() {
-            host.adamW(steps[0]);
-            portable.adamW(steps[1]);
-            AdamWStep h = steps[0];
-            AdamWStep p = steps[1];
-            assertSameBits(h.grad, p.grad, what + ": grad/update");
-            assertSameBits(h.params, p.params, what + ": params");
-            assertSameBits(h.state, p.state, what + ": state");
-            assertUntouchedOutside(p.grad, grad, what + ": grad", p.applyToWeights ? 0 : n, p.gradOffset);
-            assertUntouchedOutside(p.params, params, what + ": params", p.applyToWeights ? n : 0, p.paramsOffset);
-            assertUntouchedOutside(p.state, state, what + ": state", n, p.mOffset, p.vOffset, p.masterOffset);
+            host.adamW(coefficients, operands[0]);
+            portable.adamW(coefficients, operands[1]);
+            AdamWOperands h = operands[0];
+            AdamWOperands p = operands[1];
+            assertSameBits(h.grad(), p.grad(), what + ": grad/update");
+            assertSameBits(h.params(), p.params(), what + ": params");
+            assertSameBits(h.state().array(), p.state().array(), what + ": state");
+            assertUntouchedOutside(p.grad(), grad, what + ": grad", p.writesWeights() ? 0 : n, p.gradOffset());
+            assertUntouchedOutside(p.params(), params, what + ": params", p.writesWeights() ? n : 0, p.paramsOffset());
+            assertUntouchedOutside(p.state().array(), state, what + ": state", n, p.state().mOffset(),
+                    p.state().vOffset(), p.state().masterOffset());
         }
     }
 
@@ -413,10 +398,10 @@ class PortableKernelsTest {
             new AdamCase(f, b, f, false, false, true, Rounding.STOCHASTIC, Rounding.NONE, 0f),       // BF16 params, NONE
         };
         for (AdamCase c : invalid) {
-            assertThrows(IllegalArgumentException.class, () -> host.adamW(c.steps[0]), c.what);
-            assertThrows(IllegalArgumentException.class, () -> portable.adamW(c.steps[1]), c.what);
-            assertSameBits(c.steps[0].state, c.steps[1].state, c.what);
-            assertUntouchedOutside(c.steps[1].state, c.state, c.what, 0);
+            assertThrows(IllegalArgumentException.class, () -> host.adamW(c.coefficients, c.operands[0]), c.what);
+            assertThrows(IllegalArgumentException.class, () -> portable.adamW(c.coefficients, c.operands[1]), c.what);
+            assertSameBits(c.operands[0].state().array(), c.operands[1].state().array(), c.what);
+            assertUntouchedOutside(c.operands[1].state().array(), c.state, c.what, 0);
         }
     }
 
