@@ -7,25 +7,19 @@ import org.dl4jsr.kernel.Kernels;
  * v at [n, 2n), or m and v packed as the high and low BF16 halves of one 32-bit slot at [0, n) when compact; then
  * either, with master weights, the FP32 master copy of the n weights, or, with KAHAN weights, the BF16 compensation
  * packed two per 32-bit slot ({@code (n + 1) / 2} slots). The one description of this layout: the updater, the
- * converter, checkpoints and the Spark wire format all read it from here.
+ * converter, checkpoints and the averaging wire format all read it from here.
  *
  * <p>The compensation's half slot per parameter makes the state size not a multiple of n: DL4J sizes a block's state
  * as the sum of {@link #size(long, boolean, boolean, boolean)} over its variables, which may exceed the block's own
  * size by up to half a slot per variable (unused, zero). So a compensated layout is found from the block's parameter
  * count, not from the length of its state.
+ *
+ * @param n parameters of the block
+ * @param packed m and v share one 32-bit slot per parameter (BF16 halves: m high, v low)
+ * @param hasMaster an FP32 master copy of the weights follows the moments
+ * @param hasCompensation a packed BF16 Kahan compensation follows the moments
  */
-public final class AdamWStateLayout {
-    private final long n;
-    private final boolean compact;
-    private final boolean master;
-    private final boolean compensated;
-
-    private AdamWStateLayout(long n, boolean compact, boolean master, boolean compensated) {
-        this.n = n;
-        this.compact = compact;
-        this.master = master;
-        this.compensated = compensated;
-    }
+public record AdamWStateLayout(long n, boolean packed, boolean hasMaster, boolean hasCompensation) {
 
     /** The layout of a block of {@code n} parameters under {@code config}. */
     public static AdamWStateLayout of(AdamWConfig config, long n) {
@@ -44,12 +38,7 @@ public final class AdamWStateLayout {
 
     /** Total state values of the block. */
     public long size() {
-        return size(n, compact, master, compensated);
-    }
-
-    /** True when m and v share one 32-bit slot per parameter (BF16 halves: m high, v low). */
-    public boolean packed() {
-        return compact;
+        return size(n, packed, hasMaster, hasCompensation);
     }
 
     /** Offset of m (or of the packed m/v slots). */
@@ -59,28 +48,20 @@ public final class AdamWStateLayout {
 
     /** Values the moments occupy: n packed slots, or 2n (m then v). */
     public long momentsLength() {
-        return compact ? n : 2 * n;
-    }
-
-    public boolean hasMaster() {
-        return master;
+        return packed ? n : 2 * n;
     }
 
     /** Offset of the FP32 master weights (only with master weights). */
     public long masterOffset() {
-        if (!master) {
+        if (!hasMaster) {
             throw new IllegalStateException("no master weights in this layout");
         }
         return momentsLength();
     }
 
-    public boolean hasCompensation() {
-        return compensated;
-    }
-
     /** Offset of the packed Kahan compensation (only with KAHAN weights). */
     public long compensationOffset() {
-        if (!compensated) {
+        if (!hasCompensation) {
             throw new IllegalStateException("no compensation in this layout");
         }
         return momentsLength();
