@@ -99,10 +99,18 @@ public final class AdamWSRUpdater extends SrGradientUpdater<AdamWConfig> {
     }
 
     private AdamWStateLayout layout() {
+        requireBlockLength();
+        return layout;
+    }
+
+    /**
+     * Refuses to read or write the state before the block's parameter count is known: a KAHAN layout is not a
+     * multiple of it, so it is set when the block is bound (attach) or by the converter ({@link #useBlockLength}).
+     */
+    private void requireBlockLength() {
         if (layout == null) {
             throw new Bf16NotAttachedException(config);
         }
-        return layout;
     }
 
     private long masterOffset() {
@@ -116,7 +124,7 @@ public final class AdamWSRUpdater extends SrGradientUpdater<AdamWConfig> {
     @Override
     public Map<String, INDArray> getState() {
         Map<String, INDArray> map = new LinkedHashMap<>();
-        layout();
+        requireBlockLength();
         if (config.isCompactState()) {
             map.put(STATE_MV_PACKED, state.get(NDArrayIndex.interval(0, n)));
         } else {
@@ -175,7 +183,7 @@ public final class AdamWSRUpdater extends SrGradientUpdater<AdamWConfig> {
 
     /** FP32 copies of m and v (unpacked when compact). */
     public INDArray[] moments() {
-        layout();
+        requireBlockLength();
         if (!config.isCompactState()) {
             return new INDArray[] {state.get(NDArrayIndex.interval(0, n)).castTo(DataType.FLOAT).dup(),
                 state.get(NDArrayIndex.interval(n, 2 * n)).castTo(DataType.FLOAT).dup()};
@@ -196,7 +204,7 @@ public final class AdamWSRUpdater extends SrGradientUpdater<AdamWConfig> {
      * independent keys), packed when compact.
      */
     public void setMoments(INDArray m, INDArray v, Kernels kernels, long keyM, long keyV, long rngIndex) {
-        layout();
+        requireBlockLength();
         INDArray mGrid = Nd4j.create(DataType.FLOAT, n);
         INDArray vGrid = Nd4j.create(DataType.FLOAT, n);
         Rounding rounding = config.getStateRounding();
