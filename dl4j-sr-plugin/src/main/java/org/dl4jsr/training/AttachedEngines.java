@@ -24,7 +24,10 @@ final class AttachedEngines {
 
     /** Records {@code engine}, replacing an earlier engine of the same network and forgetting collected ones. */
     static synchronized void register(TrainingEngine engine) {
-        ENGINES.removeIf(r -> r.get() == null || r.get().model() == engine.model());
+        ENGINES.removeIf(r -> {
+            TrainingEngine e = r.get(); // read once: the collector may clear it between two reads
+            return e == null || e.model() == engine.model();
+        });
         ENGINES.add(new WeakReference<>(engine));
     }
 
