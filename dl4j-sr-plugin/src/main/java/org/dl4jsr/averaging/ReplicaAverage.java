@@ -7,8 +7,8 @@ import java.nio.IntBuffer;
 import java.util.Arrays;
 import java.util.List;
 import org.dl4jsr.kernel.ParallelRunner;
+import org.dl4jsr.kernel.TileOps;
 import org.dl4jsr.rounding.Bf16;
-import org.dl4jsr.rounding.CounterRng;
 
 /**
  * The average of in-process replicas' FP32 bit patterns of one array, in two passes over host memory: a read-only
@@ -25,17 +25,8 @@ import org.dl4jsr.rounding.CounterRng;
  * computes it and however many there are.
  */
 final class ReplicaAverage {
-    /** Elements per tile: a tile's arrays stay in a core's L1/L2 cache. */
-    static final int TILE = 1024;
-
-    /** 0, 1, 2, ...: hash loops read the value index from an array, which HotSpot vectorises. */
-    private static final int[] IOTA = new int[TILE];
-
-    static {
-        for (int k = 0; k < IOTA.length; k++) {
-            IOTA[k] = k;
-        }
-    }
+    /** Elements per tile, the kernels' tile size (their rounding loop reads its indices from a table of that size). */
+    static final int TILE = org.dl4jsr.kernel.Tile.SIZE;
 
     private static final ThreadLocal<Tile> TILES = ThreadLocal.withInitial(Tile::new);
 
@@ -141,7 +132,7 @@ final class ReplicaAverage {
                         int n = Math.min(TILE, p.end() - start);
                         sum(replicas, start, n, t);
                         t.average(t.sums, divisor, t.result, n);
-                        roundStochastic(t.result, n, v, 1, drawKey);
+                        TileOps.roundStochastic(t.result, n, drawKey, v, 1);
                         write(outputs, start, n, t);
                     }
                 }
@@ -153,8 +144,8 @@ final class ReplicaAverage {
                         sumPacked(replicas, start, n, t);
                         t.average(t.sums, divisor, t.bits, n);
                         t.average(t.lowSums, divisor, t.lowBits, n);
-                        roundStochastic(t.bits, n, v, 2, drawKey);
-                        roundStochastic(t.lowBits, n, v + 1, 2, drawKey);
+                        TileOps.roundStochastic(t.bits, n, drawKey, v, 2);
+                        TileOps.roundStochastic(t.lowBits, n, drawKey, v + 1, 2);
                         for (int k = 0; k < n; k++) {
                             t.result[k] = Bf16.packPair(t.bits[k], t.lowBits[k]);
                         }
@@ -205,32 +196,6 @@ final class ReplicaAverage {
     private static void write(List<IntBuffer> outputs, int start, int n, Tile t) {
         for (IntBuffer out : outputs) {
             out.put(start, t.result, 0, n);
-        }
-    }
-
-    /**
-     * bits[k] = {@link Bf16#roundStochasticBits} of itself with the 16 random bits of value {@code index + step * k},
-     * for k < n. When no value is NaN, infinite or above the largest finite BF16, that is
-     * {@code (bits + r) & HIGH_HALF} (no carry can reach the sign or the exponent's all-ones pattern): one loop HotSpot
-     * vectorises, hash included.
-     */
-    private static void roundStochastic(int[] bits, int n, int index, int step, long drawKey) {
-        int beyond = 0;
-        for (int k = 0; k < n; k++) {
-            beyond |= (bits[k] & ~Bf16.SIGN) + 0x0080FFFF; // bit 31 set only when |bits| >= 0x7F7F0001
-        }
-        if (beyond >= 0) {
-            int stride = CounterRng.stride(drawKey);
-            int offset = CounterRng.offset(drawKey);
-            for (int k = 0; k < n; k++) {
-                int r = CounterRng.hash32((index + step * IOTA[k]) * stride + offset) & 0xFFFF;
-                bits[k] = (bits[k] + r) & Bf16.HIGH_HALF;
-            }
-        } else {
-            for (int k = 0; k < n; k++) {
-                bits[k] = Bf16.roundStochasticBits(bits[k], CounterRng.bits(drawKey, index + step * k) & 0xFFFF)
-                        & Bf16.HIGH_HALF;
-            }
         }
     }
 }

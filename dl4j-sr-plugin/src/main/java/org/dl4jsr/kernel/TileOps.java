@@ -13,7 +13,7 @@ import org.dl4jsr.rounding.CounterRng;
  * heap arrays that HotSpot vectorises. Rounding is a stage of its own, so every update rule gets exactly the same
  * rounding, bit-identical to the scalar definitions in {@link Bf16}.
  */
-final class TileOps {
+public final class TileOps {
 
     private TileOps() {
     }
@@ -44,17 +44,27 @@ final class TileOps {
 
     /** Stochastic rounding of x with the draws of elements index + k (hashed in the same loop, which vectorises). */
     private static void stochasticWeights(int[] x, int n, long drawKey, long index) {
+        roundStochastic(x, n, drawKey, index, 1);
+    }
+
+    /**
+     * x[k] = stochastic rounding of the FP32 bit pattern x[k] to BF16 (low half cleared) with the 16 random bits of
+     * value {@code index + step * k} of {@code drawKey}, for k &lt; n ({@link Bf16#roundStochasticBits}, bit for bit).
+     * {@code step} 2 draws for every other value: the m (or v) halves of packed slots in the averaging. One loop
+     * HotSpot vectorises, hash included, when no value is NaN, infinite or beyond the largest finite BF16.
+     */
+    public static void roundStochastic(int[] x, int n, long drawKey, long index, int step) {
         final int base = (int) index;
         final int stride = CounterRng.stride(drawKey);
         final int offset = CounterRng.offset(drawKey);
         final int[] iota = Tile.IOTA;
         if (allOrdinary(x, n)) {
             for (int k = 0; k < n; k++) {
-                x[k] = (x[k] + (CounterRng.hash32((base + iota[k]) * stride + offset) & 0xFFFF)) & HIGH_HALF;
+                x[k] = (x[k] + (CounterRng.hash32((base + step * iota[k]) * stride + offset) & 0xFFFF)) & HIGH_HALF;
             }
         } else {
             for (int k = 0; k < n; k++) {
-                x[k] = stochastic(x[k], CounterRng.hash32((base + iota[k]) * stride + offset));
+                x[k] = stochastic(x[k], CounterRng.hash32((base + step * iota[k]) * stride + offset));
             }
         }
     }
